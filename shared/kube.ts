@@ -1,0 +1,151 @@
+// The Kubernetes API as the core uses it: read, list, server-side apply, merge patch, delete. Errors
+// become one sentence naming the object and what the server said.
+import {
+  ApiException,
+  KubeConfig,
+  KubernetesObjectApi,
+  PatchStrategy,
+  type KubernetesObject,
+} from '@kubernetes/client-node';
+import * as tl from 'azure-pipelines-task-lib/task';
+
+/** The field manager our writes carry: `kubectl get -o yaml --show-managed-fields` names us. */
+export const FIELD_MANAGER = 'bluegreen-task';
+
+/** Labels on every object the task owns (managed routing). */
+export const OWNER_LABEL = 'app.kubernetes.io/managed-by';
+export const OWNER_VALUE = 'bluegreen-task';
+export const APP_LABEL = 'bluegreen.azure-pipelines/app';
+
+export interface ObjectRef {
+  apiVersion: string;
+  kind: string;
+  namespace?: string;
+  name: string;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type KubeObject = KubernetesObject & { metadata: { name: string; namespace?: string }; [key: string]: any };
+
+export class KubeError extends Error {
+  constructor(
+    message: string,
+    readonly code?: number,
+  ) {
+    super(message);
+  }
+}
+
+const describeRef = (ref: ObjectRef) => `${ref.kind} ${ref.namespace ? `${ref.namespace}/` : ''}${ref.name}`;
+
+function serverMessage(err: unknown): string {
+  if (err instanceof ApiException) {
+    const body = typeof err.body === 'string' ? safeJson(err.body) : err.body;
+    const message = (body as { message?: string } | undefined)?.message;
+    return `${err.code}${message ? ` ${message}` : ''}`;
+  }
+  return err instanceof Error ? err.message : String(err);
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return { message: text };
+  }
+}
+
+const codeOf = (err: unknown) => (err instanceof ApiException ? err.code : undefined);
+
+export class Kube {
+  private readonly api: KubernetesObjectApi;
+  /** Mutating calls made, for the log and for "writes per promotion" measurements. */
+  writes = 0;
+
+  constructor(readonly config: KubeConfig) {
+    this.api = KubernetesObjectApi.makeApiClient(config);
+  }
+
+  async get<T extends KubeObject = KubeObject>(ref: ObjectRef): Promise<T | undefined> {
+    try {
+      return (await this.api.read<T>({ apiVersion: ref.apiVersion, kind: ref.kind, metadata: { name: ref.name, namespace: ref.namespace } })) as T;
+    } catch (err) {
+      if (codeOf(err) === 404) return undefined;
+      throw new KubeError(`Cannot read ${describeRef(ref)}: ${serverMessage(err)}`, codeOf(err));
+    }
+  }
+
+  async list<T extends KubeObject = KubeObject>(apiVersion: string, kind: string, namespace: string | undefined, labelSelector?: string): Promise<T[]> {
+    try {
+      const result = await this.api.list<T>(apiVersion, kind, namespace, undefined, undefined, undefined, undefined, labelSelector);
+      return result.items as T[];
+    } catch (err) {
+      if (codeOf(err) === 404) return [];
+      throw new KubeError(`Cannot list ${kind} in ${namespace ?? 'all namespaces'}: ${serverMessage(err)}`, codeOf(err));
+    }
+  }
+
+  /** Server-side apply as our field manager: the object ends up as given, whatever wrote it before. */
+  async apply<T extends KubeObject>(object: T): Promise<T> {
+    const ref = refOf(object);
+    tl.debug(`apply ${describeRef(ref)}`);
+    this.writes += 1;
+    try {
+      return (await this.api.patch<T>(object, undefined, undefined, FIELD_MANAGER, true, PatchStrategy.ServerSideApply)) as T;
+    } catch (err) {
+      throw new KubeError(`Cannot apply ${describeRef(ref)}: ${serverMessage(err)}`, codeOf(err));
+    }
+  }
+
+  /** JSON merge patch; `resourceVersion` in the patch makes it conditional. */
+  async mergePatch<T extends KubeObject>(ref: ObjectRef, patch: Record<string, unknown>): Promise<T> {
+    tl.debug(`merge-patch ${describeRef(ref)}`);
+    this.writes += 1;
+    const spec = { ...patch, apiVersion: ref.apiVersion, kind: ref.kind, metadata: { ...(patch.metadata as object), name: ref.name, namespace: ref.namespace } };
+    try {
+      return (await this.api.patch<T>(spec as T, undefined, undefined, FIELD_MANAGER, undefined, PatchStrategy.MergePatch)) as T;
+    } catch (err) {
+      throw new KubeError(`Cannot patch ${describeRef(ref)}: ${serverMessage(err)}`, codeOf(err));
+    }
+  }
+
+  async create<T extends KubeObject>(object: T): Promise<T> {
+    const ref = refOf(object);
+    this.writes += 1;
+    try {
+      return (await this.api.create<T>(object, undefined, undefined, FIELD_MANAGER)) as T;
+    } catch (err) {
+      throw new KubeError(`Cannot create ${describeRef(ref)}: ${serverMessage(err)}`, codeOf(err));
+    }
+  }
+
+  /** PUT with the object's resourceVersion: fails with code 409 if someone wrote it in between. */
+  async replace<T extends KubeObject>(object: T): Promise<T> {
+    const ref = refOf(object);
+    this.writes += 1;
+    try {
+      return (await this.api.replace<T>(object, undefined, undefined, FIELD_MANAGER)) as T;
+    } catch (err) {
+      throw new KubeError(`Cannot update ${describeRef(ref)}: ${serverMessage(err)}`, codeOf(err));
+    }
+  }
+
+  /** Deletes the object; false when it was already gone. */
+  async delete(ref: ObjectRef): Promise<boolean> {
+    tl.debug(`delete ${describeRef(ref)}`);
+    this.writes += 1;
+    try {
+      await this.api.delete({ apiVersion: ref.apiVersion, kind: ref.kind, metadata: { name: ref.name, namespace: ref.namespace } }, undefined, undefined, undefined, undefined, 'Background');
+      return true;
+    } catch (err) {
+      if (codeOf(err) === 404) return false;
+      throw new KubeError(`Cannot delete ${describeRef(ref)}: ${serverMessage(err)}`, codeOf(err));
+    }
+  }
+}
+
+export function refOf(object: KubeObject): ObjectRef {
+  return { apiVersion: object.apiVersion ?? '', kind: object.kind ?? '', namespace: object.metadata.namespace, name: object.metadata.name };
+}
+
+export { describeRef };

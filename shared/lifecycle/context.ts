@@ -1,0 +1,98 @@
+// What every lifecycle step shares: the Kubernetes client, the router, the log, the lease, the state
+// read, and the chart-mode "re-render this slot" port the routers use.
+import type { ChartInputs, CommonInputs, DeployInputs } from '../inputs';
+import { Kube } from '../kube';
+import { acquireLease, holderIdentity } from '../lease';
+import { type Slot, homeNamespace, locate } from '../model';
+import { renderSlot, resolveChart, type ResolvedChart, writeValuesFile } from '../release-ops';
+import { type Log, logState, taskLog } from '../report';
+import { createRouter, type Router, type Values } from '../routers';
+import { type AppState, foreignRelease, readState } from '../slots';
+import type { TaskContext } from '../task';
+
+export interface Lifecycle<I extends CommonInputs> {
+  task: string;
+  ctx: TaskContext<I>;
+  inputs: I;
+  kube: Kube;
+  log: Log;
+  router: Router;
+  /** Reads releases and routing, logs the table, refuses releases the tasks did not make. */
+  readState(title?: string): Promise<AppState>;
+  /** Runs `body` holding the app's lease. */
+  exclusive<T>(body: () => Promise<T>): Promise<T>;
+  /** Timeout for helm operations of this task. */
+  timeout: string;
+}
+
+export function chartOf(inputs: CommonInputs): ChartInputs | undefined {
+  return (inputs as Partial<DeployInputs>).chart;
+}
+
+export function openLifecycle<I extends CommonInputs>(task: string, ctx: TaskContext<I>): Lifecycle<I> {
+  const { inputs } = ctx;
+  const kube = new Kube(ctx.connection.kubeConfig);
+  const log = taskLog();
+  const timeout = (inputs as { timeout?: string }).timeout ?? '10m0s';
+  const charts = new Map<string, Promise<ResolvedChart>>();
+  let state: AppState | undefined;
+
+  // Chart-owned routing changes routes by re-rendering a release: with the chart the user gave, at the
+  // chart version that release runs (so an old slot is not upgraded to the new chart on the way out).
+  const render = async (slot: Slot, values: Values) => {
+    const chart = chartOf(inputs);
+    if (!chart) {
+      throw new Error(`Chart-owned routing re-renders slot ${slot} with new routing values, so this task needs the chart input (the same chart as Deploy). Or use routing managed by the task.`);
+    }
+    const release = state?.slots[slot].release;
+    const remote = chart.chart.startsWith('oci://') || !!chart.repository;
+    const version = remote && release?.chartVersion ? release.chartVersion : chart.version;
+    const key = `${chart.chart}@${version ?? ''}`;
+    if (!charts.has(key)) charts.set(key, resolveChart(ctx.helm, { ...chart, version }, ctx.workDir));
+    const file = writeValuesFile(ctx.workDir, `routing-${slot}-${Date.now()}`, values);
+    await renderSlot(ctx.helm, locate(inputs.app, slot), await charts.get(key)!, file, timeout, `blue/green ${task}: routing of slot ${slot}`);
+  };
+
+  const router = createRouter({ app: inputs.app, inputs: inputs.routing, kube, log, render, settleSeconds: inputs.routing.settleSeconds });
+
+  return {
+    task,
+    ctx,
+    inputs,
+    kube,
+    log,
+    router,
+    timeout,
+    async readState(title = 'Read the blue/green state') {
+      return log.step(title, async () => {
+        const routing = await router.observe();
+        state = await readState(kube, inputs.app, routing, inputs.routing.podSelectorLabel);
+        log.info(`App ${inputs.app.name} (${inputs.app.layout === 'shared' ? `namespace ${inputs.app.namespace}` : `namespaces blue-/green-${inputs.app.namespace}`}), ${router.label}:`);
+        logState(log, state);
+        const foreign = foreignRelease(state);
+        if (foreign?.release) {
+          throw new Error(
+            `Release ${foreign.release.name} in namespace ${foreign.location.namespace} was not installed by the blue/green tasks for app ${inputs.app.name} ` +
+              `(it has no bluegreen-app=${inputs.app.name} label); nothing was changed. Choose another app name, or uninstall that release.`,
+          );
+        }
+        return state;
+      });
+    },
+    async exclusive<T>(body: () => Promise<T>) {
+      const lease = await log.step(`Take the lease of app ${inputs.app.name}`, () =>
+        acquireLease(kube, {
+          namespace: homeNamespace(inputs.app),
+          app: inputs.app.name,
+          holder: holderIdentity(inputs.runId, task),
+          waitSeconds: inputs.lockTimeoutSeconds,
+        }),
+      );
+      try {
+        return await body();
+      } finally {
+        await lease.release();
+      }
+    },
+  };
+}

@@ -1,0 +1,4 @@
+export { deploy } from './deploy';
+export { routeTraffic } from './routeTraffic';
+export { onSuccess } from './onSuccess';
+export { onFailure } from './onFailure';

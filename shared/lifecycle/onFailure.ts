@@ -1,0 +1,59 @@
+// OnFailure: withdraw this run's staged slot. Users leave it first, then testers; the release is
+// removed unless kept (unrouted) for debugging. Production is never touched.
+import * as tl from 'azure-pipelines-task-lib/task';
+import type { OnFailureInputs } from '../inputs';
+import { homeNamespace, locate } from '../model';
+import { uninstallSlot } from '../release-ops';
+import { uploadSummary } from '../report';
+import { planWithdraw } from '../slots';
+import type { TaskContext } from '../task';
+import { openLifecycle } from './context';
+import { namespaceExists } from './namespaces';
+
+export async function onFailure(ctx: TaskContext<OnFailureInputs>): Promise<void> {
+  const lc = openLifecycle('OnFailure', ctx);
+  const { inputs, log, router } = lc;
+  if (!(await namespaceExists(lc, homeNamespace(inputs.app)))) {
+    tl.setResult(tl.TaskResult.Succeeded, `Nothing to withdraw: app ${inputs.app.name} is not deployed (namespace ${homeNamespace(inputs.app)} does not exist).`);
+    return;
+  }
+
+  await lc.exclusive(async () => {
+    const state = await lc.readState();
+    const plan = planWithdraw(state, inputs.runId);
+    if (plan.kind === 'nothing') {
+      log.info(plan.reason);
+      uploadSummary(`Blue/green OnFailure: ${inputs.app.name}`, [plan.reason], state);
+      tl.setResult(tl.TaskResult.Succeeded, plan.reason);
+      return;
+    }
+    const { slot } = plan;
+    const release = state.slots[slot].release;
+    const notes: string[] = [];
+    if (plan.hadUsers) {
+      await log.step(`Take real users off slot ${slot}`, async () => {
+        await router.setStagingPercent(slot, 0);
+        await router.settle(`users leave slot ${slot}`);
+        await log.wait(await router.minimumDrainSeconds(), `clients that resolved slot ${slot} stop using it`);
+      });
+      notes.push(`Real users were taken off slot ${slot}.`);
+    }
+    if (inputs.keepFailedSlot) {
+      await log.step(`Unroute slot ${slot} and keep it for debugging`, async () => {
+        if (release?.status === 'deployed') await router.withdrawStaging(slot);
+        else await router.detach(slot);
+      });
+      notes.push(`Slot ${slot} keeps ${release?.name} (${release?.status}) for debugging; nothing routes to it. The next Deploy replaces it.`);
+    } else {
+      await log.step(`Remove slot ${slot} (${release?.name}, ${release?.status})`, async () => {
+        await router.detach(slot);
+        await uninstallSlot(ctx.helm, locate(inputs.app, slot), '10m0s');
+      });
+      notes.push(`Slot ${slot} (${release?.name}) was removed.`);
+    }
+    const after = await lc.readState('Result');
+    const headline = `Slot ${slot} was withdrawn; production stays on slot ${after.routing.production ?? '(none)'}.`;
+    uploadSummary(`Blue/green OnFailure: ${inputs.app.name}`, [headline, ...notes], after);
+    tl.setResult(tl.TaskResult.Succeeded, headline);
+  });
+}

@@ -1,0 +1,56 @@
+// RouteTraffic: validate the staged slot (HTTP checks, optionally helm test), then optionally send it a
+// share of real users. Any failed check fails the task, so the pipeline runs on.failure.
+import * as tl from 'azure-pipelines-task-lib/task';
+import { parseChecks } from '../checks';
+import type { RouteTrafficInputs } from '../inputs';
+import { homeNamespace, locate } from '../model';
+import { testSlot } from '../release-ops';
+import { setOutputs, uploadSummary } from '../report';
+import { planValidate } from '../slots';
+import type { TaskContext } from '../task';
+import { openLifecycle } from './context';
+import { namespaceExists } from './namespaces';
+import { verify } from './validate';
+
+export async function routeTraffic(ctx: TaskContext<RouteTrafficInputs>): Promise<void> {
+  const lc = openLifecycle('RouteTraffic', ctx);
+  const { inputs, log, router } = lc;
+  const checks = parseChecks(inputs.checks);
+  const settings = { timeoutSeconds: inputs.checkTimeoutSeconds, intervalSeconds: inputs.checkIntervalSeconds };
+  await router.preflight({ percent: inputs.trafficPercent });
+  if (!(await namespaceExists(lc, homeNamespace(inputs.app)))) {
+    throw new Error(`App ${inputs.app.name} is not deployed (namespace ${homeNamespace(inputs.app)} does not exist): nothing to validate. Run Deploy first.`);
+  }
+
+  await lc.exclusive(async () => {
+    const state = await lc.readState();
+    const plan = planValidate(state, inputs.runId);
+    if (!checks.length && !inputs.helmTest) log.warn('No checks and no helm test are configured: the staged version is not validated.');
+
+    if (plan.kind === 'production') {
+      log.warn(`This run's release went straight to production in slot ${plan.slot} (first deploy): validating production.`);
+      if (inputs.trafficPercent > 0) log.warn(`trafficPercent ${inputs.trafficPercent} is ignored: slot ${plan.slot} already receives every user.`);
+      await verify(lc, checks, settings, { production: plan.slot }, `Validate production (slot ${plan.slot})`);
+    } else {
+      await verify(lc, checks, settings, { staging: plan.slot, production: plan.production }, `Validate slot ${plan.slot}`);
+      if (inputs.helmTest) {
+        await log.step(`helm test ${locate(inputs.app, plan.slot).release}`, () => testSlot(ctx.helm, locate(inputs.app, plan.slot), inputs.timeout));
+      }
+      const current = state.routing.staging === plan.slot ? state.routing.stagingPercent : 0;
+      if (inputs.trafficPercent !== current) {
+        await log.step(`Send ${inputs.trafficPercent} % of users to slot ${plan.slot}`, async () => {
+          await router.setStagingPercent(plan.slot, inputs.trafficPercent);
+          await router.settle(`${inputs.trafficPercent} % of users to slot ${plan.slot}`);
+        });
+      }
+    }
+    const after = await lc.readState('Result');
+    const headline =
+      plan.kind === 'staging'
+        ? `Slot ${plan.slot} (version ${after.slots[plan.slot].release?.version}) passed validation${inputs.trafficPercent ? ` and receives ${inputs.trafficPercent} % of users` : ''}.`
+        : `Production (slot ${plan.slot}) passed validation.`;
+    setOutputs({ stagingSlot: plan.kind === 'staging' ? plan.slot : '', productionSlot: after.routing.production ?? '', trafficPercent: inputs.trafficPercent });
+    uploadSummary(`Blue/green RouteTraffic: ${inputs.app.name}`, [headline, ...checks.map((c) => `check: ${c.line}`)], after);
+    tl.setResult(tl.TaskResult.Succeeded, headline);
+  });
+}

@@ -1,0 +1,43 @@
+// HTTP validation inside the lifecycle: which slot and route each check goes to, and one grouped step
+// that retries until the checks pass or the time runs out.
+import { type Check, type CheckTarget, runChecks } from '../checks';
+import type { CommonInputs } from '../inputs';
+import type { Slot } from '../model';
+import type { Router } from '../routers';
+import type { Lifecycle } from './context';
+
+export interface CheckSettings {
+  timeoutSeconds: number;
+  intervalSeconds: number;
+}
+
+/** The check's target with the checkAddress override applied (the Host header stays the public host). */
+export function addressed(target: CheckTarget, checkAddress: string | undefined): CheckTarget {
+  if (!checkAddress) return target;
+  return { ...target, baseUrl: checkAddress, host: target.host ?? new URL(target.baseUrl).host };
+}
+
+/**
+ * Pairs each check with where it goes. Staging checks go to the staging route of `slots.staging`, or to
+ * production when nothing is staged (first deploy, or after the switch); production checks to production.
+ */
+export function targetsFor(router: Router, checks: Check[], slots: { staging?: Slot; production?: Slot }, checkAddress?: string) {
+  return checks.flatMap((check) => {
+    const slot = check.role === 'staging' ? (slots.staging ?? slots.production) : slots.production;
+    if (!slot) return [];
+    const exposure = check.role === 'staging' && slots.staging ? 'staging' : 'production';
+    return [{ check, target: addressed(router.target(exposure, slot), checkAddress) }];
+  });
+}
+
+/** Runs the checks (retrying) in one log group; throws a one-sentence summary of what failed. */
+export async function verify(lc: Lifecycle<CommonInputs>, checks: Check[], settings: CheckSettings, slots: { staging?: Slot; production?: Slot }, title: string): Promise<void> {
+  const pairs = targetsFor(lc.router, checks, slots, lc.inputs.checkAddress);
+  if (!pairs.length) return;
+  await lc.log.step(title, async () => {
+    const { ok, results } = await runChecks(pairs, { ...settings, log: lc.log.info });
+    if (ok) return;
+    const failed = results.flatMap((r, i) => (r.ok ? [] : [`${pairs[i].target.label}: "${r.check.line}" ${r.detail}`]));
+    throw new Error(`Validation failed after ${settings.timeoutSeconds} s: ${failed.join('; ')}.`);
+  });
+}

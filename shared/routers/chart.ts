@@ -1,0 +1,134 @@
+// Chart-owned routing (the classic scripts' model): each slot's chart renders its own Ingress from
+// values the task sets; the router reads the rendered Ingresses to know who serves, and changes
+// routing by asking the lifecycle to re-render a slot with other values.
+import type { CheckTarget } from '../checks';
+import type { KubeObject } from '../kube';
+import { type Routing, type Slot, SLOTS, locate } from '../model';
+import { hostTarget } from './ingress';
+import { type Exposure, type Router, type RouterContext, type Values, valuesOf } from './router';
+
+/** What differs between ingress-nginx and App Gateway when the charts render the routing. */
+export interface ChartFlavour {
+  product: string;
+  defaultSettleSeconds: number;
+  percentUnsupported?: string;
+  /** Is this rendered Ingress the slot's staging route (canary / `/canary` path)? */
+  isStaging(ingress: KubeObject): boolean;
+  stagingPercent(ingress: KubeObject): number;
+  stagingRoute(ctx: RouterContext): Pick<CheckTarget, 'headers' | 'pathPrefix'>;
+  /** The ordered re-renders that move production from `from` to `to`. */
+  switchProduction(router: ChartIngressRouter, to: Slot, from: Slot): Promise<void>;
+}
+
+const RELEASE_ANNOTATION = 'meta.helm.sh/release-name';
+
+export class ChartIngressRouter implements Router {
+  readonly label: string;
+
+  constructor(
+    readonly ctx: RouterContext,
+    private readonly flavour: ChartFlavour,
+  ) {
+    this.label = `${flavour.product}, routing rendered by the chart`;
+  }
+
+  /** The slot's rendered Ingresses for our host, oldest first (the controllers' tie-break). */
+  private async ingressesOf(slot: Slot): Promise<KubeObject[]> {
+    const location = locate(this.ctx.app, slot);
+    const all = await this.ctx.kube.list('networking.k8s.io/v1', 'Ingress', location.namespace);
+    return all
+      .filter((i) => i.metadata.annotations?.[RELEASE_ANNOTATION] === location.release)
+      .filter((i) => !this.ctx.inputs.host || (i.spec?.rules ?? []).some((r: { host?: string }) => r.host === this.ctx.inputs.host));
+  }
+
+  async observe(): Promise<Routing> {
+    const rendered = await Promise.all(SLOTS.map(async (slot) => ({ slot, ingresses: await this.ingressesOf(slot) })));
+    const primaries = rendered
+      .flatMap(({ slot, ingresses }) => ingresses.filter((i) => !this.flavour.isStaging(i)).map((i) => ({ slot, created: String(i.metadata.creationTimestamp ?? '') })))
+      .sort((a, b) => a.created.localeCompare(b.created));
+    const production = primaries[0]?.slot;
+    const staged = rendered.find(({ slot, ingresses }) => slot !== production && ingresses.some((i) => this.flavour.isStaging(i)));
+    const stagingIngress = staged?.ingresses.find((i) => this.flavour.isStaging(i));
+    return { production, staging: staged?.slot, stagingPercent: stagingIngress ? this.flavour.stagingPercent(stagingIngress) : 0 };
+  }
+
+  /** The routing values of a slot; `percent` only matters for staging. */
+  routingValues(slot: Slot, exposure: Exposure | 'unrouted', percent = 0): Values {
+    const { valueKeys: keys, host, ingressClass, stagingHeader, stagingHeaderValue } = this.ctx.inputs;
+    if (exposure === 'unrouted') return valuesOf([[keys.slot, slot], [keys.ingressEnabled, false]]);
+    return valuesOf([
+      [keys.slot, slot],
+      [keys.ingressEnabled, true],
+      [keys.ingressClass, ingressClass],
+      [keys.host, host],
+      [keys.canary, exposure === 'staging'],
+      [keys.weight, exposure === 'staging' ? percent : 0],
+      [keys.canaryHeader, stagingHeader],
+      [keys.canaryHeaderValue, stagingHeaderValue],
+    ]);
+  }
+
+  installValues(slot: Slot, exposure: Exposure): Values {
+    return this.routingValues(slot, exposure);
+  }
+
+  async render(slot: Slot, exposure: Exposure | 'unrouted', percent = 0, why = ''): Promise<void> {
+    this.ctx.log.info(`  re-rendering slot ${slot} as ${exposure}${exposure === 'staging' ? ` (${percent} % of users)` : ''}${why ? `: ${why}` : ''}`);
+    await this.ctx.render(slot, this.routingValues(slot, exposure, percent));
+  }
+
+  async establish(slot: Slot): Promise<void> {
+    const routing = await this.observe();
+    if (routing.production !== slot) await this.render(slot, 'production');
+  }
+
+  async exposeStaging(slot: Slot): Promise<void> {
+    const routing = await this.observe();
+    if (routing.staging !== slot || routing.stagingPercent !== 0) await this.render(slot, 'staging', 0);
+  }
+
+  async preflight(intent: { percent?: number }): Promise<void> {
+    if (intent.percent && this.flavour.percentUnsupported) throw new Error(this.flavour.percentUnsupported);
+  }
+
+  async setStagingPercent(slot: Slot, percent: number): Promise<void> {
+    await this.preflight({ percent });
+    await this.render(slot, 'staging', percent);
+  }
+
+  async switchProduction(to: Slot, from: Slot | undefined): Promise<void> {
+    if (!from) return this.render(to, 'production', 0, 'no slot serves production');
+    await this.flavour.switchProduction(this, to, from);
+  }
+
+  async withdrawStaging(slot: Slot): Promise<void> {
+    const routing = await this.observe();
+    if (routing.staging === slot && routing.stagingPercent > 0) {
+      await this.render(slot, 'staging', 0, 'users leave the staging slot first');
+      await this.settle('users leave the staging slot');
+    }
+    await this.render(slot, 'unrouted');
+  }
+
+  async detach(slot: Slot): Promise<void> {
+    const routing = await this.observe();
+    if (routing.staging === slot && routing.stagingPercent > 0) {
+      await this.render(slot, 'staging', 0, 'users leave the slot before it is removed');
+      await this.settle('users leave the slot');
+    }
+  }
+
+  async settle(what: string): Promise<void> {
+    await this.ctx.log.wait(this.ctx.settleSeconds ?? this.flavour.defaultSettleSeconds, `${this.flavour.product} applies the change (${what})`);
+  }
+
+  target(exposure: Exposure, slot: Slot): CheckTarget {
+    return exposure === 'production'
+      ? hostTarget(this.ctx, `production (slot ${slot})`, { headers: {}, pathPrefix: '' })
+      : hostTarget(this.ctx, `staging (slot ${slot})`, this.flavour.stagingRoute(this.ctx));
+  }
+
+  async minimumDrainSeconds(): Promise<number> {
+    return 0;
+  }
+}

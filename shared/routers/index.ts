@@ -1,0 +1,21 @@
+// Picks the router for the task's inputs. An unknown router is an error here, never a silent default.
+import { chartAppGw, managedAppGw } from './appgw';
+import { chartNginx, managedNginx } from './nginx';
+import type { Router, RouterContext } from './router';
+
+export function createRouter(ctx: RouterContext): Router {
+  const { router, ownership } = ctx.inputs;
+  switch (router) {
+    case 'nginx':
+      return ownership === 'managed' ? managedNginx(ctx) : chartNginx(ctx);
+    case 'appgw':
+      return ownership === 'managed' ? managedAppGw(ctx) : chartAppGw(ctx);
+    case 'gateway':
+    case 'trafficmanager':
+      throw new Error(`The ${router} router is not available in this version of the extension.`);
+    default:
+      throw new Error(`Unknown router "${String(router)}": use nginx, appgw, gateway or trafficmanager.`);
+  }
+}
+
+export type { Router, RouterContext, Values } from './router';

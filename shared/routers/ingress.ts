@@ -1,0 +1,163 @@
+// Ingress routers (ingress-nginx, App Gateway) share the slot model: the flavour says what the Ingress
+// objects look like; managed and chart-owned routing say who writes them.
+//
+// Managed routing: four objects owned by the task, created on the first deploy and kept for the life of
+// the app. The primary Ingress always exists and always points at the stable `<name>-active` Service;
+// production moves by patching that Service's selector (one write, no reload). Testers reach
+// `<name>-preview` through the staging Ingress (header or /canary path); when nothing is staged the
+// preview selects production, so the staging route never points at nothing.
+import type { CheckTarget } from '../checks';
+import type { KubeObject } from '../kube';
+import { type Routing, type Slot, SLOTS, locate } from '../model';
+import { ensure, ownedMetadata, slotServicePorts, stableService } from './objects';
+import { type Exposure, type Router, type RouterContext, type Values, valuesOf } from './router';
+
+export interface IngressFlavour {
+  /** 'ingress-nginx' / 'App Gateway (AGIC)' */
+  product: string;
+  defaultSettleSeconds: number;
+  /** Why a percentage is impossible, when it is. */
+  percentUnsupported?: string;
+  primaryIngress(ctx: RouterContext, metadata: KubeObject['metadata'], service: string, port: number): KubeObject;
+  stagingIngress(ctx: RouterContext, metadata: KubeObject['metadata'], service: string, port: number, percent: number): KubeObject;
+  stagingPercent(ingress: KubeObject | undefined): number;
+  /** What a tester adds to reach staging: a header, or a path prefix. */
+  stagingRoute(ctx: RouterContext): Pick<CheckTarget, 'headers' | 'pathPrefix'>;
+}
+
+export function hostTarget(ctx: RouterContext, label: string, route: Pick<CheckTarget, 'headers' | 'pathPrefix'>): CheckTarget {
+  const host = ctx.inputs.host ?? '';
+  return { label, baseUrl: `https://${host}`, host, ...route };
+}
+
+export class ManagedIngressRouter implements Router {
+  readonly label: string;
+  private readonly names;
+
+  constructor(
+    private readonly ctx: RouterContext,
+    private readonly flavour: IngressFlavour,
+  ) {
+    this.label = `${flavour.product}, routing managed by the task`;
+    const name = ctx.app.name;
+    this.names = { active: `${name}-active`, preview: `${name}-preview`, primary: name, staging: `${name}-preview` };
+  }
+
+  private get namespace() {
+    return this.ctx.app.namespace;
+  }
+
+  private slotOf(service: KubeObject | undefined): Slot | undefined {
+    const release = service?.spec?.selector?.[this.ctx.inputs.podSelectorLabel];
+    return SLOTS.find((s) => locate(this.ctx.app, s).release === release);
+  }
+
+  private async get(kind: 'Service' | 'Ingress', name: string) {
+    const apiVersion = kind === 'Service' ? 'v1' : 'networking.k8s.io/v1';
+    return this.ctx.kube.get({ apiVersion, kind, namespace: this.namespace, name });
+  }
+
+  async observe(): Promise<Routing> {
+    const [active, preview, primary, staging] = await Promise.all([
+      this.get('Service', this.names.active),
+      this.get('Service', this.names.preview),
+      this.get('Ingress', this.names.primary),
+      this.get('Ingress', this.names.staging),
+    ]);
+    const production = primary ? this.slotOf(active) : undefined;
+    const previewSlot = staging ? this.slotOf(preview) : undefined;
+    const stagingSlot = previewSlot !== production ? previewSlot : undefined;
+    return { production, staging: stagingSlot, stagingPercent: stagingSlot ? this.flavour.stagingPercent(staging) : 0 };
+  }
+
+  installValues(slot: Slot): Values {
+    const keys = this.ctx.inputs.valueKeys;
+    // The task owns the routing: a chart that can render its own Ingress must not add a second primary.
+    return valuesOf([
+      [keys.slot, slot],
+      [keys.ingressEnabled, false],
+    ]);
+  }
+
+  private async service(name: string, slot: Slot): Promise<{ object: KubeObject; port: number }> {
+    const location = locate(this.ctx.app, slot);
+    const ports = await slotServicePorts(this.ctx.kube, location, this.ctx.inputs.podSelectorLabel, this.ctx.inputs.servicePort);
+    return { object: stableService(this.ctx.app, this.namespace, name, this.ctx.inputs.podSelectorLabel, location.release, ports), port: ports[0].port };
+  }
+
+  private stagingIngress(port: number, percent: number): KubeObject {
+    return this.flavour.stagingIngress(this.ctx, ownedMetadata(this.ctx.app, this.namespace, this.names.staging), this.names.preview, port, percent);
+  }
+
+  async establish(slot: Slot): Promise<void> {
+    const active = await this.service(this.names.active, slot);
+    await this.write(active.object, `Service ${this.names.active} selects slot ${slot}`);
+    const primary = this.flavour.primaryIngress(this.ctx, ownedMetadata(this.ctx.app, this.namespace, this.names.primary), this.names.active, active.port);
+    await this.write(primary, `Ingress ${this.names.primary} routes ${this.ctx.inputs.host}${this.ctx.inputs.path} to ${this.names.active}`);
+    if (!(await this.get('Service', this.names.preview))) {
+      const preview = await this.service(this.names.preview, slot);
+      await this.write(preview.object, `Service ${this.names.preview} selects slot ${slot} (nothing staged yet)`);
+    }
+    await this.write(this.stagingIngress(active.port, 0), `staging Ingress ${this.names.staging} for testers`);
+  }
+
+  async exposeStaging(slot: Slot): Promise<void> {
+    const preview = await this.service(this.names.preview, slot);
+    // Real users first stay away (0 %), then the preview moves: never the other way round.
+    await this.write(this.stagingIngress(preview.port, 0), `staging Ingress ${this.names.staging}: testers only, 0 % of users`);
+    await this.write(preview.object, `Service ${this.names.preview} selects slot ${slot}`);
+  }
+
+  async preflight(intent: { percent?: number }): Promise<void> {
+    if (intent.percent && this.flavour.percentUnsupported) throw new Error(this.flavour.percentUnsupported);
+  }
+
+  async setStagingPercent(slot: Slot, percent: number): Promise<void> {
+    await this.preflight({ percent });
+    const preview = await this.get('Service', this.names.preview);
+    if (this.slotOf(preview) !== slot) throw new Error(`Slot ${slot} is not the staged slot (${this.names.preview} selects ${this.slotOf(preview) ?? 'nothing'}); run Deploy first.`);
+    await this.write(this.stagingIngress(preview?.spec.ports?.[0]?.port ?? 80, percent), `staging Ingress ${this.names.staging}: ${percent} % of users`);
+  }
+
+  async switchProduction(to: Slot): Promise<void> {
+    const active = await this.service(this.names.active, to);
+    await this.write(active.object, `production switched: Service ${this.names.active} selects slot ${to}`);
+  }
+
+  async withdrawStaging(slot: Slot): Promise<void> {
+    const routing = await this.observe();
+    const staging = await this.get('Ingress', this.names.staging);
+    if (staging && this.flavour.stagingPercent(staging) > 0) {
+      await this.write(this.stagingIngress(staging.spec?.rules?.[0]?.http?.paths?.[0]?.backend?.service?.port?.number ?? 80, 0), `staging Ingress ${this.names.staging}: 0 % of users`);
+      await this.settle('users leave the staging slot');
+    }
+    if (routing.production && routing.production !== slot) {
+      const preview = await this.service(this.names.preview, routing.production);
+      await this.write(preview.object, `Service ${this.names.preview} selects production (slot ${routing.production}); slot ${slot} is unrouted`);
+    }
+  }
+
+  async detach(slot: Slot): Promise<void> {
+    const preview = await this.get('Service', this.names.preview);
+    if (this.slotOf(preview) === slot) await this.withdrawStaging(slot);
+  }
+
+  async settle(what: string): Promise<void> {
+    await this.ctx.log.wait(this.ctx.settleSeconds ?? this.flavour.defaultSettleSeconds, `${this.flavour.product} applies the change (${what})`);
+  }
+
+  target(exposure: Exposure, slot: Slot): CheckTarget {
+    return exposure === 'production'
+      ? hostTarget(this.ctx, `production (slot ${slot})`, { headers: {}, pathPrefix: '' })
+      : hostTarget(this.ctx, `staging (slot ${slot})`, this.flavour.stagingRoute(this.ctx));
+  }
+
+  async minimumDrainSeconds(): Promise<number> {
+    return 0;
+  }
+
+  private async write(object: KubeObject, what: string): Promise<void> {
+    const wrote = await ensure(this.ctx.kube, this.ctx.app, object);
+    this.ctx.log.info(wrote ? `  ${what}` : `  ${what} (already so)`);
+  }
+}

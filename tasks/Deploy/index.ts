@@ -1,0 +1,5 @@
+import { runTask } from '../../shared/task';
+import { readDeployInputs } from '../../shared/inputs';
+import { deploy } from '../../shared/lifecycle';
+
+void runTask(__dirname, readDeployInputs, deploy);

@@ -1,0 +1,5 @@
+import { runTask } from '../../shared/task';
+import { readOnSuccessInputs } from '../../shared/inputs';
+import { onSuccess } from '../../shared/lifecycle';
+
+void runTask(__dirname, readOnSuccessInputs, onSuccess);

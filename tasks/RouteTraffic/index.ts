@@ -1,0 +1,5 @@
+import { runTask } from '../../shared/task';
+import { readRouteTrafficInputs } from '../../shared/inputs';
+import { routeTraffic } from '../../shared/lifecycle';
+
+void runTask(__dirname, readRouteTrafficInputs, routeTraffic);
