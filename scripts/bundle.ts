@@ -7,6 +7,8 @@ import { buildSync } from 'esbuild';
 export const repoRoot = path.resolve(__dirname, '..', '..');
 export const TASKS = ['Deploy', 'RouteTraffic', 'OnSuccess', 'OnFailure'] as const;
 export const buildTasksDir = path.join(repoRoot, 'build', 'tasks');
+/** Build by-products that must not ship in a task folder (the agent needs none of them). */
+export const buildMetaDir = path.join(repoRoot, 'build', 'meta');
 
 /** task-lib and tool-lib each look for `lib.json` next to the running script: one merged file serves both. */
 function mergedLibJson(): string {
@@ -38,7 +40,10 @@ export function bundleTask(task: string): void {
     external: ['@azure/msal-node-extensions', 'keytar', 'bufferutil', 'utf-8-validate'],
     metafile: true,
   });
-  fs.writeFileSync(path.join(out, 'meta.json'), JSON.stringify(result.metafile));
+  fs.mkdirSync(buildMetaDir, { recursive: true });
+  fs.writeFileSync(path.join(buildMetaDir, `${task}.json`), JSON.stringify(result.metafile));
+  const legal = path.join(out, 'index.js.LEGAL.txt');
+  if (fs.existsSync(legal)) fs.renameSync(legal, path.join(buildMetaDir, `${task}.LEGAL.txt`));
   for (const file of ['task.json', 'icon.png', 'icon.svg']) {
     if (fs.existsSync(path.join(src, file))) fs.copyFileSync(path.join(src, file), path.join(out, file));
   }

@@ -1,6 +1,23 @@
 // Typed, validated task inputs. One reader for all four tasks; every bad input is one clear error.
 // CONTRACT (filled in by the foundation work): the types below are what the lifecycle consumes.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import type { App, RouterKind, RoutingOwnership } from './model';
+import type * as TaskLib from 'azure-pipelines-task-lib/task';
+import type * as TaskLibInternal from 'azure-pipelines-task-lib/internal';
+import {
+  CONNECTION_TYPES,
+  INPUT_DEFAULTS,
+  type InputSource,
+  LAYOUTS,
+  Reader,
+  RETIRE_POLICIES,
+} from './inputsource';
+import { readRouting } from './routinginputs';
+import * as v from './validate';
+
+export { InputError } from './validate';
+export { INPUT_DEFAULTS, type InputSource } from './inputsource';
 
 export type ConnectionType = 'Kubernetes Service Connection' | 'Azure Resource Manager' | 'Kubeconfig File';
 
@@ -77,6 +94,8 @@ export interface RoutingInputs {
   valueKeys: ValueKeys;
   gateway?: GatewayInputs;
   trafficManager?: TrafficManagerInputs;
+  /** Seconds to let the controller apply a routing change before relying on it (default: the router's own). */
+  settleSeconds?: number;
 }
 
 export interface GatewayInputs {
@@ -157,4 +176,265 @@ export interface OnSuccessInputs extends CommonInputs {
 
 export interface OnFailureInputs extends CommonInputs {
   keepFailedSlot: boolean;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Readers: each reads its task's inputs (task-lib by default), validates them and returns the contract
+// types above, or throws an InputError whose message names the input and says what to write instead.
+
+const nonEmpty = (value: string | undefined): string | undefined => value?.trim() || undefined;
+
+/**
+ * Inputs as the agent passes them, through task-lib. task-lib is loaded on first use, not at import: loading
+ * it reads the process environment into its vault and writes a key file, which the task wants and the
+ * unit tests and scripts that import this module do not.
+ */
+export function agentInputs(): InputSource {
+  const tl = require('azure-pipelines-task-lib/task') as typeof TaskLib;
+  const internal = require('azure-pipelines-task-lib/internal') as typeof TaskLibInternal;
+  return {
+    input: (name) => nonEmpty(tl.getInput(name, false)),
+    // tl.getInput writes `name=value` to the debug log before the value could be registered as a secret;
+    // this vault read is what getInput does, minus that echo.
+    secretInput: (name) => nonEmpty(internal._vault.retrieveSecret(`INPUT_${internal._getVariableKey(name)}`)),
+    variable: (name) => nonEmpty(tl.getVariable(name)),
+    setSecret: (value) => tl.setSecret(value),
+  };
+}
+
+export function readDeployInputs(src: InputSource = agentInputs()): DeployInputs {
+  const r = new Reader(src);
+  return {
+    ...readCommon(r),
+    chart: readChart(r),
+    valueFiles: readValueFiles(r),
+    setValues: v.parseKeyValueLines('setValues', r.text('setValues')),
+    secretValues: readSecretValues(r),
+    timeout: r.duration('timeout', INPUT_DEFAULTS.deployTimeout),
+    createNamespace: r.bool('createNamespace', INPUT_DEFAULTS.createNamespace),
+  };
+}
+
+export function readRouteTrafficInputs(src: InputSource = agentInputs()): RouteTrafficInputs {
+  const r = new Reader(src);
+  const common = readCommon(r);
+  const trafficPercent = r.integer('trafficPercent', 0, 100, INPUT_DEFAULTS.trafficPercent);
+  if (trafficPercent > 0 && common.routing.router === 'appgw') {
+    throw new v.InputError(
+      "Input 'trafficPercent' must be 0 with router 'appgw': Application Gateway Ingress Controller routes by host and path only and cannot split traffic by percentage.",
+    );
+  }
+  return {
+    ...common,
+    ...readChecks(r),
+    helmTest: r.bool('helmTest', INPUT_DEFAULTS.helmTest),
+    trafficPercent,
+    timeout: r.duration('timeout', INPUT_DEFAULTS.routeTrafficTimeout),
+  };
+}
+
+export function readOnSuccessInputs(src: InputSource = agentInputs()): OnSuccessInputs {
+  const r = new Reader(src);
+  return {
+    ...readCommon(r),
+    ...readChecks(r),
+    retire: r.choice('retirePolicy', RETIRE_POLICIES, INPUT_DEFAULTS.retirePolicy),
+    drainSeconds: r.integer('drainSeconds', 0, 3600, INPUT_DEFAULTS.drainSeconds),
+  };
+}
+
+export function readOnFailureInputs(src: InputSource = agentInputs()): OnFailureInputs {
+  const r = new Reader(src);
+  return { ...readCommon(r), keepFailedSlot: r.bool('keepFailedSlot', INPUT_DEFAULTS.keepFailedSlot) };
+}
+
+/** The app comes first: with no inputs at all, "app name is required" is the most useful message. */
+function readCommon(r: Reader): CommonInputs {
+  const app = readApp(r);
+  const connection = readConnection(r);
+  const routing = readRouting(r, app, connection, readValueKeys(r));
+  const checkAddress = r.text('checkAddress');
+  if (checkAddress !== undefined && !v.isHttpUrl(checkAddress)) {
+    throw new v.InputError(`Input 'checkAddress' is '${checkAddress}', which is not an http(s) base URL such as http://10.0.0.4.`);
+  }
+  return {
+    app,
+    connection,
+    helm: readHelm(r),
+    routing,
+    lockTimeoutSeconds: r.integer('lockTimeout', 0, 86400, INPUT_DEFAULTS.lockTimeout),
+    checkAddress: checkAddress?.replace(/\/+$/, ''),
+    runId: readRunId(r),
+  };
+}
+
+/** helm refuses release names over 53 characters; `<name>-green` / `green-<name>` add 6. */
+export const MAX_APP_NAME = 53 - 'green-'.length;
+/** Namespaces are DNS labels (63); the per-slot layout prefixes `green-`. */
+export const MAX_NAMESPACE = { shared: 63, perSlot: 63 - 'green-'.length } as const;
+
+function readApp(r: Reader): App {
+  const name = r.required('name', 'app name');
+  if (!v.isDns1035Label(name, MAX_APP_NAME)) {
+    throw new v.InputError(
+      `Input 'name' is '${name}': an app name is at most ${MAX_APP_NAME} lower-case letters, digits and '-', starting with a letter and ending with a letter or digit, so that its releases and Services get valid Kubernetes names.`,
+    );
+  }
+  const layout = r.choice('namespaceLayout', LAYOUTS, INPUT_DEFAULTS.namespaceLayout);
+  const namespace = r.required('namespace', 'Kubernetes namespace');
+  if (!v.isDnsLabel(namespace, MAX_NAMESPACE[layout])) {
+    const room = layout === 'perSlot' ? " (leaving room for the per-slot prefix 'green-')" : '';
+    throw new v.InputError(
+      `Input 'namespace' is '${namespace}': a namespace is at most ${MAX_NAMESPACE[layout]} lower-case letters, digits and '-', starting and ending with a letter or digit${room}.`,
+    );
+  }
+  return { name, namespace, layout };
+}
+
+function readConnection(r: Reader): ConnectionInputs {
+  const type = r.choice('connectionType', CONNECTION_TYPES, INPUT_DEFAULTS.connectionType);
+  const when = ` with connection type '${type}'`;
+  switch (type) {
+    case 'Kubernetes Service Connection':
+      return {
+        type,
+        endpoint: r.required('kubernetesServiceEndpoint', 'Kubernetes service connection; YAML alias kubernetesServiceConnection', when),
+        context: r.text('kubeContext'),
+        useClusterAdmin: false,
+      };
+    case 'Azure Resource Manager': {
+      const endpoint = r.required('azureSubscriptionEndpoint', 'Azure Resource Manager connection; YAML alias azureSubscription', when);
+      const resourceGroup = r.required('azureResourceGroup', "the AKS cluster's resource group", when);
+      if (!v.isResourceGroupName(resourceGroup)) {
+        throw new v.InputError(`Input 'azureResourceGroup' is '${resourceGroup}', which is not a valid Azure resource group name.`);
+      }
+      const cluster = r.required('kubernetesCluster', 'AKS cluster name', when);
+      if (!/^[A-Za-z0-9]([-_A-Za-z0-9]{0,61}[A-Za-z0-9])?$/.test(cluster)) {
+        throw new v.InputError(`Input 'kubernetesCluster' is '${cluster}', which is not a valid AKS cluster name.`);
+      }
+      return { type, endpoint, resourceGroup, cluster, useClusterAdmin: r.bool('useClusterAdmin', INPUT_DEFAULTS.useClusterAdmin) };
+    }
+    case 'Kubeconfig File': {
+      const file = r.filePath('kubeconfigFile');
+      if (file === undefined) throw new v.InputError(`Input 'kubeconfigFile' (path of a kubeconfig file) is required${when}.`);
+      if (!fs.statSync(file, { throwIfNoEntry: false })?.isFile()) {
+        throw new v.InputError(`Input 'kubeconfigFile' points to ${file}, which is not a file.`);
+      }
+      return { type, kubeconfigFile: file, context: r.text('kubeContext'), useClusterAdmin: false };
+    }
+  }
+}
+
+/** `role=key` lines over DEFAULT_VALUE_KEYS, e.g. `host=ingress.hostname`; read only for chart-owned routing. */
+function readValueKeys(r: Reader): ValueKeys {
+  const keys: ValueKeys = { ...DEFAULT_VALUE_KEYS };
+  const roles = Object.keys(DEFAULT_VALUE_KEYS) as Array<keyof ValueKeys>;
+  for (const [role, key] of v.parseKeyValueLines('valueKeys', r.text('valueKeys'))) {
+    const known = roles.find((k) => k.toLowerCase() === role.toLowerCase());
+    if (known === undefined) {
+      throw new v.InputError(`Input 'valueKeys' names the role '${role}', which is not one of: ${roles.join(', ')}.`);
+    }
+    if (!v.isValuePath(key)) {
+      throw new v.InputError(`Input 'valueKeys' maps '${role}' to '${key}', which is not a values path such as ingress.host.`);
+    }
+    keys[known] = key;
+  }
+  return keys;
+}
+
+function readHelm(r: Reader): HelmInputs {
+  const raw = r.text('helmVersion') ?? INPUT_DEFAULTS.helmVersion;
+  const exact = /^v?((\d+)\.\d+\.\d+(-[0-9A-Za-z.-]+)?)$/.exec(raw);
+  const named = raw.toLowerCase();
+  if (named !== 'latest' && named !== 'path' && !exact) {
+    throw new v.InputError(
+      `Input 'helmVersion' is '${raw}'; write an exact helm version such as 4.1.4 or 3.18.0, 'latest', or 'path' to use the helm on the agent's PATH.`,
+    );
+  }
+  if (exact && Number(exact[2]) < 3) {
+    throw new v.InputError(`Input 'helmVersion' is '${raw}', but helm 2 (with Tiller) is not supported; use helm 3.18 or later.`);
+  }
+  const downloadBase = r.text('helmDownloadBase') ?? INPUT_DEFAULTS.helmDownloadBase;
+  if (!v.isHttpUrl(downloadBase)) {
+    throw new v.InputError(`Input 'helmDownloadBase' is '${downloadBase}', which is not an http(s) URL such as https://get.helm.sh.`);
+  }
+  return { version: exact ? exact[1] : named, downloadBase: downloadBase.replace(/\/+$/, '') };
+}
+
+/**
+ * The identity of this pipeline run, recorded on the release Deploy stages so that later hooks and re-runs
+ * recognise their own run. YAML: Build.BuildId, the same in every job of a run (each lifecycle hook is its
+ * own job) and across re-runs of failed jobs; System.JobAttempt is deliberately left out because it
+ * differs between the hooks of one run. Classic release pipelines: Release.ReleaseId (there Build.BuildId
+ * is the artifact's build, shared by every release made from it); Release.AttemptNumber is left out for the
+ * same reason as JobAttempt. Prefixed with System.TeamProjectId when present, as ids are only unique within
+ * their scope. Outside a pipeline (manual runs) every run is its own.
+ */
+function readRunId(r: Reader): string {
+  const project = r.src.variable('System.TeamProjectId');
+  const releaseId = r.src.variable('Release.ReleaseId');
+  const buildId = r.src.variable('Build.BuildId');
+  const run = releaseId ? `release-${releaseId}` : buildId ? `build-${buildId}` : `manual-${Date.now()}`;
+  return project ? `${project}.${run}` : run;
+}
+
+function readChart(r: Reader): ChartInputs {
+  const chart = r.required('chart', 'a local chart folder or .tgz, a chart name with chartRepository, or an oci:// reference');
+  const version = r.text('chartVersion');
+  if (version !== undefined && /\s/.test(version)) {
+    throw new v.InputError(`Input 'chartVersion' is '${version}'; a chart version has no spaces (e.g. 1.4.0).`);
+  }
+  const repository = r.text('chartRepository');
+  if (repository !== undefined) {
+    if (!v.isHttpUrl(repository)) {
+      throw new v.InputError(`Input 'chartRepository' is '${repository}', which is not an http(s) URL; put oci:// references in 'chart' itself.`);
+    }
+    if (chart.includes('/')) {
+      throw new v.InputError(`With 'chartRepository' set, input 'chart' is the chart's name in that repository (e.g. calculator), not '${chart}'.`);
+    }
+    return { chart, repository, version };
+  }
+  if (chart.startsWith('oci://')) {
+    if (!/^oci:\/\/[^\s/]+\/\S+$/.test(chart)) {
+      throw new v.InputError(`Input 'chart' is '${chart}', which is not an OCI reference such as oci://myacr.azurecr.io/helm/calculator.`);
+    }
+    return { chart, version };
+  }
+  if (/^https?:\/\//.test(chart)) return { chart, version };
+  const local = path.resolve(r.workingDirectory(), chart);
+  if (!fs.existsSync(local)) {
+    throw new v.InputError(
+      `Chart '${chart}' was not found at ${local}; give a local chart folder or .tgz, a chart name with 'chartRepository', or an oci:// reference.`,
+    );
+  }
+  return { chart: local, version };
+}
+
+function readValueFiles(r: Reader): string[] {
+  return v.lines(r.text('valueFiles')).map((file) => {
+    if (/^https?:\/\//.test(file)) return file;
+    const local = path.resolve(r.workingDirectory(), file);
+    if (!fs.statSync(local, { throwIfNoEntry: false })?.isFile()) {
+      throw new v.InputError(`Input 'valueFiles': the values file '${file}' was not found at ${local}.`);
+    }
+    return local;
+  });
+}
+
+/** Each value is registered as a secret as soon as it is read, before anything could log it. */
+function readSecretValues(r: Reader): Array<[string, string]> {
+  const pairs = v.parseKeyValueLines('secretValues', r.src.secretInput('secretValues'));
+  for (const [, value] of pairs) if (value !== '') r.src.setSecret(value);
+  return pairs;
+}
+
+function readChecks(r: Reader): { checks: string; checkTimeoutSeconds: number; checkIntervalSeconds: number } {
+  const checkTimeoutSeconds = r.integer('checkTimeout', 1, 3600, INPUT_DEFAULTS.checkTimeout);
+  const checkIntervalSeconds = r.integer('checkInterval', 1, 3600, INPUT_DEFAULTS.checkInterval);
+  if (checkIntervalSeconds > checkTimeoutSeconds) {
+    throw new v.InputError(
+      `Input 'checkInterval' (${checkIntervalSeconds} s) is longer than 'checkTimeout' (${checkTimeoutSeconds} s); the checks would run only once.`,
+    );
+  }
+  return { checks: r.text('checks') ?? '', checkTimeoutSeconds, checkIntervalSeconds };
 }

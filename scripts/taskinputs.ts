@@ -1,0 +1,446 @@
+// The task.json inputs of the four tasks, written once. Names, defaults and pick lists match what
+// shared/inputs.ts reads (a unit test holds the two together); YAML aliases follow Microsoft's HelmDeploy
+// and KubernetesManifest tasks so users can reuse what they know.
+import { ROUTER_KINDS } from '../shared/model';
+import { CONNECTION_TYPES, HELM_VERSIONS, INPUT_DEFAULTS } from '../shared/inputsource';
+
+export interface TaskInput {
+  name: string;
+  type: string;
+  label: string;
+  defaultValue?: string;
+  required?: boolean;
+  helpMarkDown: string;
+  groupName: string;
+  visibleRule?: string;
+  aliases?: string[];
+  options?: Record<string, string>;
+  properties?: Record<string, string>;
+}
+
+export interface TaskGroup {
+  name: string;
+  displayName: string;
+  isExpanded: boolean;
+  visibleRule?: string;
+}
+
+const ARM = 'connectionType = Azure Resource Manager';
+const GATEWAY = 'router = gateway';
+const TRAFFIC_MANAGER = 'router = trafficmanager';
+const editable = { EditableOptions: 'True' };
+const multiline = { resizable: 'true', rows: '4' };
+
+export const CLUSTER_INPUTS: TaskInput[] = [
+  {
+    name: 'connectionType',
+    type: 'pickList',
+    label: 'Connection type',
+    defaultValue: INPUT_DEFAULTS.connectionType,
+    required: true,
+    options: Object.fromEntries(CONNECTION_TYPES.map((t) => [t, t])),
+    helpMarkDown:
+      'How the task reaches the cluster: a Kubernetes service connection (kubeconfig or service account; also the connection of an Environment\'s Kubernetes resource), an Azure Resource Manager connection plus an AKS cluster, or a kubeconfig file on the agent.',
+    groupName: 'cluster',
+  },
+  {
+    name: 'kubernetesServiceEndpoint',
+    aliases: ['kubernetesServiceConnection'],
+    type: 'connectedService:kubernetes',
+    label: 'Kubernetes service connection',
+    required: true,
+    visibleRule: 'connectionType = Kubernetes Service Connection',
+    helpMarkDown: 'The Kubernetes service connection of the cluster.',
+    groupName: 'cluster',
+  },
+  {
+    name: 'azureSubscriptionEndpoint',
+    aliases: ['azureSubscription'],
+    type: 'connectedService:AzureRM',
+    label: 'Azure subscription',
+    required: true,
+    visibleRule: ARM,
+    helpMarkDown:
+      'Azure Resource Manager connection (service principal, workload identity federation or managed identity) allowed to read the AKS cluster\'s credentials.',
+    groupName: 'cluster',
+  },
+  {
+    name: 'azureResourceGroup',
+    type: 'pickList',
+    label: 'Resource group',
+    required: true,
+    visibleRule: ARM,
+    properties: editable,
+    helpMarkDown: 'Resource group of the AKS cluster.',
+    groupName: 'cluster',
+  },
+  {
+    name: 'kubernetesCluster',
+    type: 'pickList',
+    label: 'Kubernetes cluster',
+    required: true,
+    visibleRule: ARM,
+    properties: editable,
+    helpMarkDown: 'Name of the AKS cluster. Clusters with Entra ID authentication work without kubelogin on the agent.',
+    groupName: 'cluster',
+  },
+  {
+    name: 'useClusterAdmin',
+    type: 'boolean',
+    label: 'Use cluster admin credentials',
+    defaultValue: INPUT_DEFAULTS.useClusterAdmin,
+    visibleRule: ARM,
+    helpMarkDown: 'Use the cluster administrator credentials instead of the cluster user credentials.',
+    groupName: 'cluster',
+  },
+  {
+    name: 'kubeconfigFile',
+    type: 'filePath',
+    label: 'Kubeconfig file',
+    required: true,
+    visibleRule: 'connectionType = Kubeconfig File',
+    helpMarkDown: 'Path of a kubeconfig file on the agent, e.g. one a previous step wrote. Relative paths start at the sources directory.',
+    groupName: 'cluster',
+  },
+  {
+    name: 'kubeContext',
+    type: 'string',
+    label: 'Kubeconfig context',
+    visibleRule: 'connectionType != Azure Resource Manager',
+    helpMarkDown: 'Context to use from the kubeconfig. Empty: its current context.',
+    groupName: 'cluster',
+  },
+];
+
+export const APP_INPUTS: TaskInput[] = [
+  {
+    name: 'name',
+    type: 'string',
+    label: 'App name',
+    required: true,
+    helpMarkDown:
+      'Name of the app under blue/green. Its slots are the helm releases `<name>-blue` and `<name>-green` (or `blue-<name>`, `green-<name>` in per-slot namespaces). At most 47 lower-case letters, digits and `-`, starting with a letter.',
+    groupName: 'app',
+  },
+  {
+    name: 'namespace',
+    type: 'string',
+    label: 'Namespace',
+    required: true,
+    helpMarkDown: 'Kubernetes namespace of the app (with per-slot namespaces: the base name, prefixed with `blue-` and `green-`).',
+    groupName: 'app',
+  },
+  {
+    name: 'namespaceLayout',
+    type: 'pickList',
+    label: 'Slot layout',
+    defaultValue: INPUT_DEFAULTS.namespaceLayout,
+    required: true,
+    options: {
+      shared: 'Shared namespace: releases <name>-blue and <name>-green',
+      perSlot: 'Per-slot namespaces: release <slot>-<name> in namespace <slot>-<namespace>',
+    },
+    helpMarkDown:
+      'Where the two slots live. `shared`: both releases in one namespace (needed for managed routing with ingress-nginx or AGIC). `perSlot`: the classic layout with one namespace per slot.',
+    groupName: 'app',
+  },
+];
+
+export const ROUTING_INPUTS: TaskInput[] = [
+  {
+    name: 'router',
+    type: 'pickList',
+    label: 'Router',
+    defaultValue: INPUT_DEFAULTS.router,
+    required: true,
+    options: Object.fromEntries(
+      ROUTER_KINDS.map((k) => [
+        k,
+        {
+          nginx: 'ingress-nginx (canary Ingress)',
+          appgw: 'Application Gateway Ingress Controller (AGIC)',
+          gateway: 'Gateway API (HTTPRoute)',
+          trafficmanager: 'Azure Traffic Manager (DNS)',
+        }[k],
+      ]),
+    ),
+    helpMarkDown:
+      'What sends users to the production slot and testers to the staging slot: ingress-nginx (header, cookie or weight), AGIC (`/canary` path), a Gateway API HTTPRoute (header and weights), or Azure Traffic Manager (each slot has its own address).',
+    groupName: 'routing',
+  },
+  {
+    name: 'routingOwnership',
+    type: 'pickList',
+    label: 'Routing objects',
+    defaultValue: INPUT_DEFAULTS.routingOwnership,
+    required: true,
+    options: { managed: 'Managed by the task (works with any chart)', chart: 'Rendered by the chart from values the task sets' },
+    helpMarkDown:
+      '`managed`: the chart deploys the app and its own Service; the task owns Ingress, stable Services, HTTPRoute or Traffic Manager endpoints and switches production in one write. `chart`: the chart renders its routing objects from values the task sets (see Chart value keys).',
+    groupName: 'routing',
+  },
+  {
+    name: 'host',
+    type: 'string',
+    label: 'Host name',
+    helpMarkDown:
+      'Public host name of the app, e.g. `calc.contoso.com`. Required for ingress-nginx and AGIC; with Gateway API the default host name of the HTTPRoute. HTTP checks send it as the Host header.',
+    groupName: 'routing',
+  },
+  {
+    name: 'path',
+    type: 'string',
+    label: 'Path',
+    defaultValue: INPUT_DEFAULTS.path,
+    helpMarkDown: 'Path prefix the app is served on.',
+    groupName: 'routing',
+  },
+  {
+    name: 'ingressClass',
+    type: 'string',
+    label: 'Ingress class',
+    visibleRule: 'router = nginx || router = appgw',
+    helpMarkDown: 'IngressClass of the controller. Empty: `nginx` for ingress-nginx, `azure-application-gateway` for AGIC.',
+    groupName: 'routing',
+  },
+  {
+    name: 'stagingHeader',
+    type: 'string',
+    label: 'Staging header',
+    defaultValue: INPUT_DEFAULTS.stagingHeader,
+    visibleRule: 'router = nginx || router = gateway',
+    helpMarkDown: 'Requests carrying this header (with the value below) reach the staging slot, e.g. `curl -H "canary: always"`.',
+    groupName: 'routing',
+  },
+  {
+    name: 'stagingHeaderValue',
+    type: 'string',
+    label: 'Staging header value',
+    defaultValue: INPUT_DEFAULTS.stagingHeaderValue,
+    visibleRule: 'router = nginx || router = gateway',
+    helpMarkDown: 'Exact value of the staging header (case-sensitive).',
+    groupName: 'routing',
+  },
+  {
+    name: 'stagingCookie',
+    type: 'string',
+    label: 'Staging cookie',
+    visibleRule: 'router = nginx',
+    helpMarkDown: 'Optional cookie name: a request whose cookie has the value `always` reaches the staging slot (ingress-nginx).',
+    groupName: 'routing',
+  },
+  {
+    name: 'podSelectorLabel',
+    type: 'string',
+    label: 'Pod label of a slot',
+    defaultValue: INPUT_DEFAULTS.podSelectorLabel,
+    visibleRule: 'routingOwnership = managed',
+    helpMarkDown: 'Label whose value is the release name on every pod of the chart; the stable Services select a slot by it.',
+    groupName: 'routing',
+  },
+  {
+    name: 'servicePort',
+    type: 'string',
+    label: 'Service port',
+    visibleRule: 'routingOwnership = managed',
+    helpMarkDown: "Port of the app's own Service that the routing objects forward to. Empty: the Service's first port.",
+    groupName: 'routing',
+  },
+  {
+    name: 'tlsSecret',
+    type: 'string',
+    label: 'TLS secret',
+    visibleRule: 'router = nginx || router = appgw',
+    helpMarkDown: 'Optional Secret holding the certificate of the host, for the Ingress the task manages.',
+    groupName: 'routing',
+  },
+  {
+    name: 'valueKeys',
+    type: 'multiLine',
+    label: 'Chart value keys',
+    visibleRule: 'routingOwnership = chart',
+    properties: multiline,
+    helpMarkDown:
+      'Where your chart reads what the task sets, one `role=key` per line, e.g. `host=ingress.hostname`. Roles and defaults: slot=slot, canary=canary, weight=ingress.weight, ingressClass=ingress.class, host=ingress.host, ingressEnabled=ingress.enabled, serviceType=service.type, serviceDns=service.dns, serviceIp=service.ip, canaryHeader=ingress.canaryHeader, canaryHeaderValue=ingress.canaryHeaderValue.',
+    groupName: 'routing',
+  },
+];
+
+export const GATEWAY_INPUTS: TaskInput[] = [
+  {
+    name: 'gatewayName',
+    type: 'string',
+    label: 'Gateway',
+    required: true,
+    visibleRule: GATEWAY,
+    helpMarkDown: 'Name of the Gateway the HTTPRoute attaches to.',
+    groupName: 'gateway',
+  },
+  {
+    name: 'gatewayNamespace',
+    type: 'string',
+    label: 'Gateway namespace',
+    visibleRule: GATEWAY,
+    helpMarkDown: "Namespace of the Gateway. Empty: the app's namespace.",
+    groupName: 'gateway',
+  },
+  {
+    name: 'gatewaySection',
+    type: 'string',
+    label: 'Listener (section name)',
+    visibleRule: GATEWAY,
+    helpMarkDown: 'Optional listener of the Gateway to attach to.',
+    groupName: 'gateway',
+  },
+  {
+    name: 'hostnames',
+    type: 'string',
+    label: 'Host names',
+    visibleRule: GATEWAY,
+    helpMarkDown: 'Host names of the HTTPRoute, separated by commas (wildcards like `*.contoso.com` allowed). Empty: the Host name above.',
+    groupName: 'gateway',
+  },
+];
+
+const azureEndpoints = `${TRAFFIC_MANAGER} && trafficManagerEndpointType = AzureEndpoints`;
+
+export const TRAFFIC_MANAGER_INPUTS: TaskInput[] = [
+  {
+    name: 'trafficManagerConnection',
+    type: 'connectedService:AzureRM',
+    label: 'Traffic Manager subscription',
+    visibleRule: TRAFFIC_MANAGER,
+    helpMarkDown: "Azure Resource Manager connection allowed to change the Traffic Manager profile. Empty: the cluster's Azure connection.",
+    groupName: 'trafficManager',
+  },
+  {
+    name: 'trafficManagerResourceGroup',
+    type: 'pickList',
+    label: 'Traffic Manager resource group',
+    required: true,
+    visibleRule: TRAFFIC_MANAGER,
+    properties: editable,
+    helpMarkDown: 'Resource group of the Traffic Manager profile.',
+    groupName: 'trafficManager',
+  },
+  {
+    name: 'trafficManagerProfile',
+    type: 'pickList',
+    label: 'Traffic Manager profile',
+    required: true,
+    visibleRule: TRAFFIC_MANAGER,
+    properties: editable,
+    helpMarkDown: 'Traffic Manager profile with weighted routing; the task manages one endpoint per slot in it.',
+    groupName: 'trafficManager',
+  },
+  {
+    name: 'trafficManagerEndpointType',
+    type: 'pickList',
+    label: 'Endpoint type',
+    defaultValue: INPUT_DEFAULTS.trafficManagerEndpointType,
+    visibleRule: TRAFFIC_MANAGER,
+    options: { ExternalEndpoints: 'External endpoints (DNS name or IP per slot)', AzureEndpoints: 'Azure endpoints (Public IP per slot)' },
+    helpMarkDown: 'How Traffic Manager reaches a slot: an external DNS name or IP address, or an Azure Public IP resource.',
+    groupName: 'trafficManager',
+  },
+  ...(['blue', 'green'] as const).map(
+    (slot): TaskInput => ({
+      name: `${slot}Address`,
+      type: 'string',
+      label: `Address of the ${slot} slot`,
+      visibleRule: TRAFFIC_MANAGER,
+      helpMarkDown: `External endpoints: DNS name or IP of the ${slot} slot. Azure endpoints: the DNS label of its LoadBalancer Service. Empty: the address of the slot's LoadBalancer Service.`,
+      groupName: 'trafficManager',
+    }),
+  ),
+  ...(['blue', 'green'] as const).map(
+    (slot): TaskInput => ({
+      name: `${slot}PublicIp`,
+      type: 'string',
+      label: `Public IP of the ${slot} slot`,
+      visibleRule: azureEndpoints,
+      helpMarkDown: `Optional resource id of a static Public IP for the ${slot} slot (/subscriptions/…/providers/Microsoft.Network/publicIPAddresses/<name>).`,
+      groupName: 'trafficManager',
+    }),
+  ),
+];
+
+export const ADVANCED_INPUTS: TaskInput[] = [
+  {
+    name: 'helmVersion',
+    type: 'pickList',
+    label: 'Helm version',
+    defaultValue: INPUT_DEFAULTS.helmVersion,
+    options: Object.fromEntries(HELM_VERSIONS.map((version) => [version, version === 'path' ? 'helm on the PATH of the agent' : version])),
+    properties: editable,
+    helpMarkDown:
+      'Helm to use: an exact version (downloaded once, checked against its published sha256 and cached in the agent tool cache), `latest`, or `path` for the helm already on the agent.',
+    groupName: 'advanced',
+  },
+  {
+    name: 'helmDownloadBase',
+    type: 'string',
+    label: 'Helm download site',
+    defaultValue: INPUT_DEFAULTS.helmDownloadBase,
+    helpMarkDown: 'Base URL of the helm release archives and their `.sha256sum` files: change it for a mirror on air-gapped agents.',
+    groupName: 'advanced',
+  },
+  {
+    name: 'lockTimeout',
+    type: 'string',
+    label: 'Lock timeout (seconds)',
+    defaultValue: INPUT_DEFAULTS.lockTimeout,
+    helpMarkDown: 'How long to wait while another pipeline runs a lifecycle step of the same app (one at a time per app, by a lease in the cluster).',
+    groupName: 'advanced',
+  },
+  {
+    name: 'settleSeconds',
+    type: 'string',
+    label: 'Routing settle time (seconds)',
+    helpMarkDown:
+      "How long to let the router's controller apply a routing change before relying on it. Empty: the router's own default (a few seconds for ingress-nginx, longer for Application Gateway).",
+    groupName: 'advanced',
+  },
+];
+
+export function checkAddressInput(groupName: string): TaskInput {
+  return {
+    name: 'checkAddress',
+    type: 'string',
+    label: 'Address for checks',
+    helpMarkDown:
+      'Optional base URL the HTTP checks connect to instead of the public host (e.g. the ingress controller\'s internal address, `http://10.0.0.4`); the Host header stays the host name.',
+    groupName,
+  };
+}
+
+export function checksInputs(): TaskInput[] {
+  return [
+    {
+      name: 'checks',
+      type: 'multiLine',
+      label: 'HTTP checks',
+      properties: multiline,
+      helpMarkDown:
+        'One check per line, run against the staging slot until all pass or the timeout ends, e.g. `GET /ping expect 200 contains $(Build.BuildId)`.',
+      groupName: 'checks',
+    },
+    {
+      name: 'checkTimeout',
+      type: 'string',
+      label: 'Check timeout (seconds)',
+      defaultValue: INPUT_DEFAULTS.checkTimeout,
+      helpMarkDown: 'How long the checks may keep failing before the task fails.',
+      groupName: 'checks',
+    },
+    {
+      name: 'checkInterval',
+      type: 'string',
+      label: 'Check interval (seconds)',
+      defaultValue: INPUT_DEFAULTS.checkInterval,
+      helpMarkDown: 'Pause between two rounds of checks.',
+      groupName: 'checks',
+    },
+    checkAddressInput('checks'),
+  ];
+}

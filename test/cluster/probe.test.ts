@@ -1,0 +1,90 @@
+// The traffic probe: fixed-rate requests through the data plane, recorded per phase.
+import * as assert from 'node:assert/strict';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Store, type KubeObject } from './store';
+import { startDataPlane, type DataPlane } from './dataplane/index';
+import { ingress, put, release, resource, service } from './dataplane/fixtures';
+import { startProbe, summarise, type ProbeRecord } from './probe';
+
+const HOST = 'calc.test';
+const active = (slot: string) => service('calc', 'calc-active', slot, { selector: { 'app.kubernetes.io/instance': slot } });
+
+/** Waits (bounded) until the probe has recorded `n` more answers. */
+async function answers(records: readonly ProbeRecord[], n: number): Promise<void> {
+  const target = records.length + n;
+  for (let i = 0; i < 200 && records.length < target; i++) await sleep(10);
+}
+
+describe('traffic probe', () => {
+  const store = new Store();
+  let dp: DataPlane;
+  before(async () => {
+    dp = await startDataPlane(store, { controller: 'nginx' });
+    put(store, ...release('calc', 'calc-blue', '1.0.0'), ...release('calc', 'calc-green', '2.0.0'), active('calc-blue'), ingress('calc', 'calc', { className: 'nginx', host: HOST, service: 'calc-active' }));
+  });
+  after(() => dp.close());
+
+  it('records versions per phase; a selector switch loses no request', async () => {
+    const probe = startProbe({ url: `${dp.url}/ping`, host: HOST, ratePerSecond: 100, maxDurationMs: 10_000 });
+    await answers(probe.records, 5);
+    probe.mark('switch');
+    put(store, active('calc-green'));
+    await answers(probe.records, 5);
+    const result = await probe.stop();
+    const [before, after] = result.phases;
+    assert.deepEqual([before.phase, Object.keys(before.versions), before.failures], ['start', ['1.0.0'], 0]);
+    assert.deepEqual([after.phase, Object.keys(after.versions), after.failures], ['switch', ['2.0.0'], 0]);
+    assert.equal(result.total.requests, result.records.length);
+    assert.equal(result.stoppedBy, 'stop');
+    put(store, active('calc-blue'));
+  });
+
+  it('sees an outage: Ingress deleted then recreated -> failures and a failure window', async () => {
+    const probe = startProbe({ url: `${dp.url}/`, host: HOST, ratePerSecond: 100, maxDurationMs: 10_000 });
+    await answers(probe.records, 3);
+    probe.mark('gap');
+    const removed = store.remove(resource('Ingress'), 'calc', 'calc') as KubeObject;
+    await answers(probe.records, 3);
+    probe.mark('restored');
+    put(store, removed);
+    await answers(probe.records, 3);
+    const result = await probe.stop();
+    const gap = result.phases.find((p) => p.phase === 'gap');
+    assert.ok(gap && gap.failures > 0 && gap.statuses['404'] > 0, JSON.stringify(gap));
+    assert.ok(gap.longestFailureWindowMs > 0);
+    assert.equal(gap.firstFailure?.error, 'default-backend');
+    assert.equal(result.phases.find((p) => p.phase === 'restored')?.failures, 0);
+  });
+
+  it('stops by itself after maxRequests, and sends the client id and headers', async () => {
+    const seen: http.IncomingHttpHeaders[] = [];
+    const server = http.createServer((req, res) => (seen.push(req.headers), res.end('{"version":"x"}')));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const probe = startProbe({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`, host: 'calc-prod.trafficmanager.net', clientId: 'alice', headers: { canary: 'always' }, ratePerSecond: 200, maxRequests: 4 });
+      const result = await probe.done;
+      assert.deepEqual([result.stoppedBy, result.records.length, result.total.versions], ['maxRequests', 4, { x: 4 }]);
+      assert.deepEqual([seen[0].host, seen[0]['x-client-id'], seen[0].canary], ['calc-prod.trafficmanager.net', 'alice', 'always']);
+    } finally {
+      server.close();
+    }
+  });
+
+  it('records connection errors as failures', async () => {
+    const server = http.createServer();
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as AddressInfo).port;
+    await new Promise<void>((r) => server.close(() => r()));
+    const result = await startProbe({ url: `http://127.0.0.1:${port}/`, ratePerSecond: 100, maxRequests: 2 }).done;
+    assert.deepEqual(result.records.map((r) => [r.failed, /ECONNREFUSED/.test(r.error ?? '')]), [[true, true], [true, true]]);
+  });
+
+  it('summarise: the failure window runs from the first failure to the next success', () => {
+    const r = (seq: number, at: number, failed: boolean): ProbeRecord => ({ seq, at, phase: 'p', durationMs: 1, failed, status: failed ? 503 : 200 });
+    const s = summarise('p', [r(1, 0, false), r(2, 10, true), r(3, 20, true), r(4, 30, false), r(5, 40, true), r(6, 50, false)]);
+    assert.deepEqual([s.failures, s.longestFailureWindowMs, s.firstFailure?.seq, s.statuses], [3, 20, 2, { 200: 3, 503: 3 }]);
+    assert.equal(summarise('p', [r(1, 0, false), r(2, 10, true)]).longestFailureWindowMs, 1, 'a trailing failure counts until its answer');
+  });
+});
