@@ -50,6 +50,25 @@ const GROUP = {
 } satisfies Record<string, TaskGroup>;
 
 const ROUTING_GROUPS = [GROUP.routing, GROUP.gateway, GROUP.trafficManager];
+/** The chart group of the tasks after Deploy: only chart-owned routing re-renders releases and needs it. */
+const RERENDER_GROUP: TaskGroup = { name: 'chart', displayName: 'Chart (chart-owned routing)', isExpanded: true, visibleRule: 'routingOwnership = chart' };
+
+/**
+ * The chart inputs. Deploy installs the chart; with chart-owned routing the later tasks re-render releases
+ * with new routing values, so they take the same chart (each release keeps its own chart version when the
+ * chart comes from a repository or registry).
+ */
+function chartInputs(deploy: boolean): TaskInput[] {
+  const more = deploy ? '' : ' Needed only with chart-owned routing, to re-render releases with new routing values: give the same chart as Deploy.';
+  return [
+    { name: 'chart', type: 'string', label: 'Chart', required: deploy, groupName: 'chart',
+      helpMarkDown: `The chart: a local folder or \`.tgz\` (relative to the sources directory), a chart name together with a chart repository URL, or an \`oci://\` reference such as \`oci://myacr.azurecr.io/helm/calculator\`.${more}` },
+    { name: 'chartRepository', type: 'string', label: 'Chart repository URL', groupName: 'chart',
+      helpMarkDown: 'URL of the chart repository that holds the chart named above (helm `--repo`). Empty for local charts and `oci://` references.' },
+    { name: 'chartVersion', type: 'string', label: 'Chart version', groupName: 'chart',
+      helpMarkDown: 'Exact chart version to install from a repository or registry. Empty: the latest.' },
+  ];
+}
 const COMMON_ROUTING = [...ROUTING_INPUTS, ...GATEWAY_INPUTS, ...TRAFFIC_MANAGER_INPUTS];
 
 /** Loc strings every task may use (tl.loc); task-specific ones are added per task. */
@@ -82,12 +101,7 @@ const SPECS: Record<TaskFolder, TaskSpec> = {
     inputs: [
       ...CLUSTER_INPUTS,
       ...APP_INPUTS,
-      { name: 'chart', type: 'string', label: 'Chart', required: true, groupName: 'chart',
-        helpMarkDown: 'The chart: a local folder or `.tgz` (relative to the sources directory), a chart name together with a chart repository URL, or an `oci://` reference such as `oci://myacr.azurecr.io/helm/calculator`.' },
-      { name: 'chartRepository', type: 'string', label: 'Chart repository URL', groupName: 'chart',
-        helpMarkDown: 'URL of the chart repository that holds the chart named above (helm `--repo`). Empty for local charts and `oci://` references.' },
-      { name: 'chartVersion', type: 'string', label: 'Chart version', groupName: 'chart',
-        helpMarkDown: 'Exact chart version to install from a repository or registry. Empty: the latest.' },
+      ...chartInputs(true),
       { name: 'valueFiles', aliases: ['valueFile'], type: 'multiLine', label: 'Value files', groupName: 'chart', properties: { resizable: 'true', rows: '2' },
         helpMarkDown: 'Values files, one per line, applied in order (helm `-f`). Relative paths start at the sources directory.' },
       { name: 'setValues', aliases: ['overrideValues'], type: 'multiLine', label: 'Set values', groupName: 'chart', properties: { resizable: 'true', rows: '4' },
@@ -124,10 +138,11 @@ const SPECS: Record<TaskFolder, TaskSpec> = {
     friendlyName: 'Blue/green: validate and route traffic',
     description: 'Check the staged blue/green slot over HTTP (and helm test), then optionally send a share of real users to it.',
     instanceNameFormat: 'Blue/green route traffic $(name)',
-    groups: [GROUP.cluster, GROUP.app, { ...GROUP.checks, displayName: 'Validation and traffic' }, ...ROUTING_GROUPS, GROUP.advanced],
+    groups: [GROUP.cluster, GROUP.app, { ...GROUP.checks, displayName: 'Validation and traffic' }, ...ROUTING_GROUPS, RERENDER_GROUP, GROUP.advanced],
     inputs: [
       ...CLUSTER_INPUTS,
       ...APP_INPUTS,
+      ...chartInputs(false),
       ...checksInputs(),
       { name: 'helmTest', type: 'boolean', label: 'Run helm test', defaultValue: INPUT_DEFAULTS.helmTest, groupName: 'checks',
         helpMarkDown: "Also run the chart's tests (`helm test`) against the staged release." },
@@ -157,10 +172,11 @@ const SPECS: Record<TaskFolder, TaskSpec> = {
     friendlyName: 'Blue/green: promote staging slot',
     description: 'Switch production to the validated staging slot in one step, then retire the old slot once it is drained.',
     instanceNameFormat: 'Blue/green promote $(name)',
-    groups: [GROUP.cluster, GROUP.app, GROUP.checks, GROUP.retire, ...ROUTING_GROUPS, GROUP.advanced],
+    groups: [GROUP.cluster, GROUP.app, GROUP.checks, GROUP.retire, ...ROUTING_GROUPS, RERENDER_GROUP, GROUP.advanced],
     inputs: [
       ...CLUSTER_INPUTS,
       ...APP_INPUTS,
+      ...chartInputs(false),
       ...checksInputs(),
       { name: 'retirePolicy', type: 'pickList', label: 'Old slot after promotion', defaultValue: INPUT_DEFAULTS.retirePolicy, groupName: 'retire',
         options: { delete: 'Uninstall its release', keep: 'Keep its release installed, without traffic' },
@@ -189,10 +205,11 @@ const SPECS: Record<TaskFolder, TaskSpec> = {
     friendlyName: 'Blue/green: reject staging slot',
     description: 'Withdraw the staged blue/green slot; production is left untouched.',
     instanceNameFormat: 'Blue/green reject $(name)',
-    groups: [GROUP.cluster, GROUP.app, GROUP.failure, ...ROUTING_GROUPS, GROUP.advanced],
+    groups: [GROUP.cluster, GROUP.app, GROUP.failure, ...ROUTING_GROUPS, RERENDER_GROUP, GROUP.advanced],
     inputs: [
       ...CLUSTER_INPUTS,
       ...APP_INPUTS,
+      ...chartInputs(false),
       { name: 'keepFailedSlot', type: 'boolean', label: 'Keep the failed slot', defaultValue: INPUT_DEFAULTS.keepFailedSlot, groupName: 'failure',
         helpMarkDown: 'Keep the rejected release installed (without any traffic) for debugging instead of uninstalling it.' },
       ...COMMON_ROUTING,

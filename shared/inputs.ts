@@ -132,6 +132,8 @@ export interface CommonInputs {
   checkAddress?: string;
   /** Identity of this pipeline run, recorded on the staged release (Build.BuildId / Release.ReleaseId ...). */
   runId: string;
+  /** The chart. Deploy installs it; with chart-owned routing the later tasks re-render releases with it. */
+  chart?: ChartInputs;
 }
 
 export interface ChartInputs {
@@ -265,6 +267,7 @@ function readCommon(r: Reader): CommonInputs {
     lockTimeoutSeconds: r.integer('lockTimeout', 0, 86400, INPUT_DEFAULTS.lockTimeout),
     checkAddress: checkAddress?.replace(/\/+$/, ''),
     runId: readRunId(r),
+    chart: r.text('chart') ? readChart(r) : undefined,
   };
 }
 

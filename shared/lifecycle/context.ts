@@ -1,6 +1,6 @@
 // What every lifecycle step shares: the Kubernetes client, the router, the log, the lease, the state
 // read, and the chart-mode "re-render this slot" port the routers use.
-import type { ChartInputs, CommonInputs, DeployInputs } from '../inputs';
+import type { CommonInputs } from '../inputs';
 import { Kube } from '../kube';
 import { acquireLease, holderIdentity } from '../lease';
 import { type Slot, homeNamespace, locate } from '../model';
@@ -25,10 +25,6 @@ export interface Lifecycle<I extends CommonInputs> {
   timeout: string;
 }
 
-export function chartOf(inputs: CommonInputs): ChartInputs | undefined {
-  return (inputs as Partial<DeployInputs>).chart;
-}
-
 export function openLifecycle<I extends CommonInputs>(task: string, ctx: TaskContext<I>): Lifecycle<I> {
   const { inputs } = ctx;
   const kube = new Kube(ctx.connection.kubeConfig);
@@ -40,7 +36,7 @@ export function openLifecycle<I extends CommonInputs>(task: string, ctx: TaskCon
   // Chart-owned routing changes routes by re-rendering a release: with the chart the user gave, at the
   // chart version that release runs (so an old slot is not upgraded to the new chart on the way out).
   const render = async (slot: Slot, values: Values) => {
-    const chart = chartOf(inputs);
+    const chart = inputs.chart;
     if (!chart) {
       throw new Error(`Chart-owned routing re-renders slot ${slot} with new routing values, so this task needs the chart input (the same chart as Deploy). Or use routing managed by the task.`);
     }

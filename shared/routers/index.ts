@@ -1,7 +1,9 @@
 // Picks the router for the task's inputs. An unknown router is an error here, never a silent default.
 import { chartAppGw, managedAppGw } from './appgw';
+import { gatewayRouter } from './gateway';
 import { chartNginx, managedNginx } from './nginx';
 import type { Router, RouterContext } from './router';
+import { trafficManagerRouter } from './trafficmanager';
 
 export function createRouter(ctx: RouterContext): Router {
   const { router, ownership } = ctx.inputs;
@@ -11,8 +13,9 @@ export function createRouter(ctx: RouterContext): Router {
     case 'appgw':
       return ownership === 'managed' ? managedAppGw(ctx) : chartAppGw(ctx);
     case 'gateway':
+      return gatewayRouter(ctx);
     case 'trafficmanager':
-      throw new Error(`The ${router} router is not available in this version of the extension.`);
+      return trafficManagerRouter(ctx);
     default:
       throw new Error(`Unknown router "${String(router)}": use nginx, appgw, gateway or trafficmanager.`);
   }
