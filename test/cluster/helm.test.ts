@@ -60,17 +60,31 @@ for (const major of ['v3', 'v4'] as HelmMajor[]) {
       );
     });
 
-    it('upgrade --install --wait returns only once the Deployment is ready', async () => {
+    it('upgrade --install --wait returns only once the Deployment is ready and the LoadBalancer has an address', async () => {
       cluster.setReadyDelay(400);
       try {
-        await helmOk('upgrade', '--install', 'api', CHART, '-n', 'shop', '--wait', '--timeout', '60s');
+        await helmOk('upgrade', '--install', 'api', CHART, '-n', 'shop', '--set', 'service.type=LoadBalancer', '--wait', '--timeout', '60s');
       } finally {
         cluster.setReadyDelay(50);
       }
       const status = deployment('shop', 'api')?.status;
       assert.equal(status?.readyReplicas, 1);
       assert.equal(status?.availableReplicas, 1);
+      const svc = cluster.store.ofKind('Service', 'shop').find((s) => s.metadata.name === 'api');
+      assert.match(svc?.status?.loadBalancer?.ingress?.[0]?.ip ?? '', /^20\.50\./);
     });
+
+    if (major === 'v4') {
+      it("--wait=legacy (helm 3's poller inside helm 4) waits on the same status", async () => {
+        cluster.setReadyDelay(400);
+        try {
+          await helmOk('upgrade', '--install', 'legacy', CHART, '-n', 'shop', '--wait=legacy', '--timeout', '60s');
+        } finally {
+          cluster.setReadyDelay(50);
+        }
+        assert.equal(deployment('shop', 'legacy')?.status?.readyReplicas, 1);
+      });
+    }
 
     it('upgrades an existing release: new revision, values, manifest and history', async () => {
       await helmOk('upgrade', '--install', 'web', CHART, '-n', 'shop', '--set', 'version=2.0.0', '--set', 'image.tag=2.0.0', '--wait', '--timeout', '60s');
@@ -133,7 +147,7 @@ for (const major of ['v3', 'v4'] as HelmMajor[]) {
         // Test hook pods are not part of the release manifest: real helm leaves them too.
         .filter((o) => o.metadata.annotations?.['helm.sh/hook'] !== 'test');
       assert.deepEqual(leftovers.map((o) => `${o.kind}/${o.metadata.name}`), []);
-      assert.deepEqual((await releases('shop')).map((r) => r.name).sort(), ['api', 'broken']);
+      assert.deepEqual((await releases('shop')).map((r) => r.name).sort(), major === 'v4' ? ['api', 'broken', 'legacy'] : ['api', 'broken']);
     });
   });
 }

@@ -12,16 +12,15 @@ export { helmBinary, kubectlBinary };
 /** Environment that runs helm (or kubectl) isolated under `dir` against `kubeconfig`. Creates the dirs. */
 export function isolatedHelmEnv(dir: string, kubeconfig: string): Record<string, string> {
   const home = path.join(dir, 'home');
-  const env = {
+  const dirs = {
     HOME: home,
     HELM_CACHE_HOME: path.join(home, '.cache', 'helm'),
     HELM_CONFIG_HOME: path.join(home, '.config', 'helm'),
     HELM_DATA_HOME: path.join(home, '.local', 'share', 'helm'),
     KUBECACHEDIR: path.join(home, '.kube', 'cache'),
-    KUBECONFIG: kubeconfig,
   };
-  for (const d of Object.values(env).slice(0, 5)) fs.mkdirSync(d, { recursive: true });
-  return env;
+  for (const d of Object.values(dirs)) fs.mkdirSync(d, { recursive: true });
+  return { ...dirs, KUBECONFIG: kubeconfig };
 }
 
 export interface RunOptions {

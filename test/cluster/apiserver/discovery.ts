@@ -17,6 +17,9 @@ export const SERVER_VERSION = {
   platform: 'linux/amd64',
 };
 
+/** `kubectl get all` expands the `all` category from discovery. */
+const ALL_CATEGORY = new Set(['Pod', 'Service', 'Deployment', 'ReplicaSet', 'StatefulSet', 'Job', 'HorizontalPodAutoscaler']);
+
 const DEFAULT_VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
 
 export interface GroupVersion {
@@ -29,8 +32,6 @@ export function groupVersions(): GroupVersion[] {
   for (const r of RESOURCES) seen.set(`${r.group}/${r.version}`, { group: r.group, version: r.version });
   return [...seen.values()];
 }
-
-const gvString = (gv: GroupVersion) => (gv.group ? `${gv.group}/${gv.version}` : gv.version);
 
 export function coreVersions(serverAddress: string) {
   return { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress }] };
@@ -77,6 +78,7 @@ export function apiResourceList(group: string, version: string) {
       kind: r.kind,
       verbs: r.verbs ?? DEFAULT_VERBS,
       ...(r.shortNames ? { shortNames: r.shortNames } : {}),
+      ...(ALL_CATEGORY.has(r.kind) ? { categories: ['all'] } : {}),
     });
     if (r.status) out.push({ name: `${r.plural}/status`, singularName: '', namespaced: r.namespaced, kind: r.kind, verbs: ['get', 'patch', 'update'] });
   }
@@ -128,4 +130,3 @@ export function openApiV3Document(path: string) {
   return { openapi: '3.0.0', info: { title: 'Kubernetes', version: SERVER_VERSION.gitVersion }, paths, components: { schemas: {} } };
 }
 
-export { gvString };

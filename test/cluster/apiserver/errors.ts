@@ -61,6 +61,9 @@ export const badRequest = (message: string) => new ApiError(400, 'BadRequest', m
 export const namespaceNotFound = (namespace: string) =>
   new ApiError(404, 'NotFound', `namespaces "${namespace}" not found`, { name: namespace, kind: 'namespaces' });
 
+/** A path the server does not serve (no such resource or subresource). */
+export const pathNotFound = () => new ApiError(404, 'NotFound', 'the server could not find the requested resource');
+
 export const methodNotAllowed = (message: string) => new ApiError(405, 'MethodNotAllowed', message);
 
 export const unsupportedMediaType = (type: string) => new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf (got ${type})`);

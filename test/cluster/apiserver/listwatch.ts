@@ -125,9 +125,31 @@ export function serveWatch(
     return;
   }
   const kindOf = (o: KubeObject) => ({ ...o, kind: r.kind, apiVersion: apiVersionOf(r) });
+  const keyOf = (o: KubeObject) => `${o.metadata.namespace ?? ''}/${o.metadata.name ?? ''}`;
+  // What this watcher has been told exists: an object modified out of its selector is DELETED for it,
+  // one modified into it is ADDED, as the real watch cache reports them.
+  const known = new Set<string>();
+  const initial = store.list(r, namespace).filter((o) => matches(r, filter, o));
+  for (const o of initial) known.add(keyOf(o));
+  const deliver = (e: StoreEvent) => {
+    if (!sameResource(e.resource, r)) return;
+    const key = keyOf(e.object);
+    const inside = matches(r, filter, e.object);
+    let type: string | undefined;
+    if (e.type === 'DELETED') type = inside || known.has(key) ? 'DELETED' : undefined;
+    else if (inside) type = known.has(key) && e.type === 'MODIFIED' ? 'MODIFIED' : 'ADDED';
+    else if (known.has(key)) type = 'DELETED';
+    if (!type) return;
+    if (type === 'DELETED') known.delete(key);
+    else known.add(key);
+    send({ type, object: kindOf(e.object) });
+  };
   // Synthetic ADDED events for the current state: always with WatchList, and for a watch from "now".
   if (sendInitialEvents || rvParam === '' || rvParam === '0') {
-    for (const o of store.list(r, namespace)) if (matches(r, filter, o)) send({ type: 'ADDED', object: kindOf(o) });
+    for (const o of initial) send({ type: 'ADDED', object: kindOf(o) });
+  } else {
+    // A watch from a resourceVersion replays history: start from what existed before it.
+    for (const e of replay) if (e.type === 'ADDED') known.delete(keyOf(e.object));
   }
   if (sendInitialEvents) {
     send({
@@ -135,11 +157,9 @@ export function serveWatch(
       object: { kind: r.kind, apiVersion: apiVersionOf(r), metadata: { resourceVersion: store.resourceVersion, annotations: { 'k8s.io/initial-events-end': 'true' } } },
     });
   }
-  for (const e of replay) if (sameResource(e.resource, r) && matches(r, filter, e.object)) send({ type: e.type, object: kindOf(e.object) });
+  for (const e of replay) deliver(e);
 
-  const unsubscribe = store.subscribe((e) => {
-    if (sameResource(e.resource, r) && matches(r, filter, e.object)) send({ type: e.type, object: kindOf(e.object) });
-  });
+  const unsubscribe = store.subscribe(deliver);
   const timeoutSeconds = Number(query.get('timeoutSeconds') ?? 0);
   const timer = timeoutSeconds > 0 ? setTimeout(() => res.end(), timeoutSeconds * 1000) : undefined;
   const stop = () => {

@@ -4,7 +4,7 @@
 import { apiVersionOf, RESOURCES, type KubeObject, type ResourceType, type Store } from '../store';
 import type { AdmissionRule } from './admission';
 import { recordUpdate, serverSideApply, type OwnershipContext } from './apply';
-import { alreadyExists, ApiError, badRequest, conflict, invalid, namespaceNotFound, notFound, successStatus } from './errors';
+import { alreadyExists, ApiError, badRequest, conflict, invalid, namespaceNotFound, notFound, pathNotFound, successStatus } from './errors';
 import { deleteObject, finishFinalized, type PropagationPolicy } from './gc';
 import { applyDefaults, nowRfc3339, randomSuffix, ServiceAllocator, stampCreate, stampUpdate } from './metadata';
 import { jsonMergePatch, jsonPatch, strategicMergePatch } from './patch';
@@ -27,7 +27,6 @@ export const PATCH_CONTENT_TYPES: Record<string, PatchType> = {
   'application/merge-patch+json': 'merge',
   'application/strategic-merge-patch+json': 'strategic',
   'application/apply-patch+yaml': 'apply',
-  'application/apply-patch+cbor': 'apply',
 };
 
 export interface DeleteOptions {
@@ -115,7 +114,7 @@ export class Registry {
     if (subresource === 'status') {
       next = { ...structuredClone(old), status: next.status };
     } else if (subresource) {
-      throw new ApiError(404, 'NotFound', `the server could not find the requested resource (${subresource})`);
+      throw pathNotFound();
     } else if (r.status) {
       next.status = structuredClone(old.status);
       if (next.status === undefined) delete next.status;
@@ -129,7 +128,8 @@ export class Registry {
     if (deepEqual(next, old)) return { status: 200, body: old };
     if (ctx.dryRun) return { status: 200, body: next };
     const stored = this.store.put(r, next);
-    if (finishFinalized(this.store, r, stored)) return { status: 200, body: stored };
+    // The update that removes the last finalizer of an object being deleted lets it go.
+    finishFinalized(this.store, r, stored);
     return { status: 200, body: stored };
   }
 

@@ -175,6 +175,16 @@ describe('API server', () => {
       assert.deepEqual(events[2].object.metadata.annotations, { 'k8s.io/initial-events-end': 'true' });
       assert.equal((await get('/api/v1/namespaces/lists/configmaps?watch=true&sendInitialEvents=true')).status, 422);
     });
+    it('tells a selector watch about objects leaving (DELETED) and entering (ADDED) its selector', async () => {
+      const rv = (await get('/api/v1/namespaces/lists/configmaps')).json.metadata.resourceVersion;
+      setTimeout(() => {
+        void patch('/api/v1/namespaces/lists/configmaps/c', { metadata: { labels: { slot: 'green' } } }).then(() =>
+          patch('/api/v1/namespaces/lists/configmaps/b', { metadata: { labels: { slot: 'blue' } } }),
+        );
+      }, 50);
+      const events = await watch(api.url, `/api/v1/namespaces/lists/configmaps?watch=true&resourceVersion=${rv}&labelSelector=slot%3Dblue`, (e) => e.length >= 2);
+      assert.deepEqual(events.map((e) => [e.type, e.object.metadata.name]), [['DELETED', 'c'], ['ADDED', 'b']]);
+    });
   });
 
   describe('deletion', () => {
@@ -196,6 +206,14 @@ describe('API server', () => {
       const orphan = await get('/api/v1/namespaces/gc/configmaps/orphan');
       assert.equal(orphan.status, 200);
       assert.equal(orphan.json.metadata.ownerReferences, undefined);
+    });
+
+    it('deletes a collection by label selector', async () => {
+      for (const [name, tier] of [['t1', 'temp'], ['t2', 'temp'], ['t3', 'keep']]) await post('/api/v1/namespaces/gc/configmaps', { metadata: { name, labels: { tier } } });
+      const res = await del('/api/v1/namespaces/gc/configmaps?labelSelector=tier%3Dtemp');
+      assert.deepEqual(res.json.items.map((i: { metadata: { name: string } }) => i.metadata.name), ['t1', 't2']);
+      const left = (await get('/api/v1/namespaces/gc/configmaps?labelSelector=tier')).json.items.map((i: { metadata: { name: string } }) => i.metadata.name);
+      assert.deepEqual(left, ['t3']);
     });
 
     it('holds an object with finalizers until the last one is removed', async () => {

@@ -6,7 +6,7 @@ import { Store, type KubeObject, type ResourceType } from '../store';
 import { nginxIngressWebhook, type AdmissionRule } from './admission';
 import { decodeBody, mediaType, readBody } from './body';
 import { apiGroup, apiGroupList, apiResourceList, coreVersions, openApiV3Document, openApiV3Root, SERVER_VERSION } from './discovery';
-import { ApiError, badRequest, methodNotAllowed, statusObject, toApiError } from './errors';
+import { ApiError, badRequest, methodNotAllowed, pathNotFound, statusObject, toApiError } from './errors';
 import { Faults, WriteLog, type FaultAction, type WriteInfo, type WriteRecord } from './faults';
 import { EventLog, listObjects, serveWatch } from './listwatch';
 import { PATCH_CONTENT_TYPES, Registry, type DeleteOptions, type WriteContext } from './registry';
@@ -45,6 +45,7 @@ export interface ApiServer {
 }
 
 const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+const FAULT_REASONS: Record<number, string> = { 409: 'Conflict', 429: 'TooManyRequests', 500: 'InternalError', 503: 'ServiceUnavailable', 504: 'Timeout' };
 
 interface Reply {
   status: number;
@@ -144,7 +145,8 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
     if (action) record.fault = action.type;
     if (action?.type === 'fail') {
       record.status = action.status;
-      send(res, errorReply(new ApiError(action.status, action.status === 500 ? 'InternalError' : 'ServiceUnavailable', `Internal error occurred: injected fault on write ${fault?.index}`)));
+      const reason = FAULT_REASONS[action.status] ?? 'InternalError';
+      send(res, errorReply(new ApiError(action.status, reason, `Internal error occurred: injected fault on write ${fault?.index}`)));
       return;
     }
     if (action?.type === 'drop') {
@@ -154,7 +156,7 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
     if (action?.type === 'delay') await new Promise((resolve) => setTimeout(resolve, action.ms));
 
     const reply = safely(() => {
-      if (!target) throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
+      if (!target) throw pathNotFound();
       return write(method, target, url.searchParams, body, String(req.headers['content-type'] ?? ''), ctx);
     });
     if (action?.type === 'crash') {
@@ -170,7 +172,7 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
   function read(target: ResourceTarget, query: URLSearchParams): Reply {
     const { resource: r, namespace, name } = target;
     if (!name) return { status: 200, body: listObjects(store, r, namespace, query) };
-    if (target.subresource && target.subresource !== 'status') throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
+    if (target.subresource && target.subresource !== 'status') throw pathNotFound();
     return { status: 200, body: registry.get(r, namespace, name) };
   }
 
@@ -180,7 +182,7 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
     switch (method) {
       case 'POST': {
         if (name) throw methodNotAllowed(`POST is not supported on a named ${r.kind}`);
-        if (r.namespaced && namespace === undefined) throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
+        if (r.namespaced && namespace === undefined) throw pathNotFound();
         return registry.create(r, namespace, requireBody(decodeBody(raw, contentType)), ctx);
       }
       case 'PUT':
@@ -233,7 +235,7 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
       const group = apiGroup(segs[1]);
       if (group) return { status: 200, body: group };
     }
-    throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
+    throw pathNotFound();
   }
 
   await new Promise<void>((resolve, reject) => {

@@ -1,0 +1,28 @@
+// Small readers of a scenario's outcome: the probe's phases and what the cluster holds.
+import type { PhaseSummary, ProbeResult } from '../cluster/probe';
+import type { KubeObject } from '../cluster/store';
+import type { Env } from './env';
+
+const EMPTY: Omit<PhaseSummary, 'phase'> = { requests: 0, failures: 0, statuses: {}, versions: {}, releases: {}, longestFailureWindowMs: 0 };
+
+export function phase(result: ProbeResult, name: string): PhaseSummary {
+  return result.phases.find((p) => p.phase === name) ?? { phase: name, ...EMPTY };
+}
+
+/** Names of the helm releases whose latest revision is deployed in a namespace, sorted. */
+export function releasesIn(env: Env, namespace: string, status = 'deployed'): string[] {
+  const latest = new Map<string, KubeObject>();
+  for (const secret of env.cluster.store.ofKind('Secret', namespace)) {
+    const labels = secret.metadata.labels ?? {};
+    if (labels.owner !== 'helm') continue;
+    const current = latest.get(labels.name);
+    if (!current || Number(current.metadata.labels?.version) < Number(labels.version)) latest.set(labels.name, secret);
+  }
+  return [...latest.values()].filter((s) => s.metadata.labels?.status === status).map((s) => s.metadata.labels!.name).sort();
+}
+
+/** The slot the `-active` Service selects (managed routing), by release name. */
+export function activeRelease(env: Env, app = 'calc', namespace = 'calc'): string | undefined {
+  const svc = env.cluster.store.ofKind('Service', namespace).find((s) => s.metadata.name === `${app}-active`);
+  return svc?.spec?.selector?.['app.kubernetes.io/instance'];
+}
