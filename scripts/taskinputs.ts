@@ -3,6 +3,7 @@
 // and KubernetesManifest tasks so users can reuse what they know.
 import { ROUTER_KINDS } from '../shared/model';
 import { CONNECTION_TYPES, HELM_VERSIONS, INPUT_DEFAULTS } from '../shared/inputsource';
+import { TRAFFIC_MANAGER_TTL_MARGIN } from '../shared/routinginputs';
 
 export interface TaskInput {
   name: string;
@@ -273,7 +274,8 @@ export const GATEWAY_INPUTS: TaskInput[] = [
     label: 'Gateway',
     required: true,
     visibleRule: GATEWAY,
-    helpMarkDown: 'Name of the Gateway the HTTPRoute attaches to.',
+    helpMarkDown:
+      "Name of the Gateway the app's HTTPRoute attaches to (App Gateway for Containers, NGINX Gateway Fabric, Envoy Gateway, Istio...). Its listener must accept HTTPRoutes from the app's namespace.",
     groupName: 'gateway',
   },
   {
@@ -281,7 +283,7 @@ export const GATEWAY_INPUTS: TaskInput[] = [
     type: 'string',
     label: 'Gateway namespace',
     visibleRule: GATEWAY,
-    helpMarkDown: "Namespace of the Gateway. Empty: the app's namespace.",
+    helpMarkDown: "Namespace of the Gateway. Empty: the namespace of the HTTPRoute (the app's namespace; `blue-<namespace>` with per-slot namespaces).",
     groupName: 'gateway',
   },
   {
@@ -349,7 +351,7 @@ export const TRAFFIC_MANAGER_INPUTS: TaskInput[] = [
       type: 'string',
       label: `Address of the ${slot} slot`,
       visibleRule: TRAFFIC_MANAGER,
-      helpMarkDown: `External endpoints: DNS name or IP of the ${slot} slot. Azure endpoints: the DNS label of its LoadBalancer Service. Empty: the address of the slot's LoadBalancer Service.`,
+      helpMarkDown: `External endpoints: DNS name or IP of the ${slot} slot (an IP becomes its load balancer's static IP; \`<label>.<region>.cloudapp.azure.com\` gives its DNS label). Empty: the address its LoadBalancer Service gets, with the DNS label \`<profile>-${slot}\`. Azure endpoints: leave empty (the Public IP's DNS label is used) or repeat that label.`,
       groupName: 'trafficManager',
     }),
   ),
@@ -359,10 +361,20 @@ export const TRAFFIC_MANAGER_INPUTS: TaskInput[] = [
       type: 'string',
       label: `Public IP of the ${slot} slot`,
       visibleRule: azureEndpoints,
-      helpMarkDown: `Optional resource id of a static Public IP for the ${slot} slot (/subscriptions/…/providers/Microsoft.Network/publicIPAddresses/<name>).`,
+      helpMarkDown: `Azure endpoints (required): resource id of the Public IP, with a DNS name, that the ${slot} slot's load balancer uses and its Traffic Manager endpoint points at (/subscriptions/…/providers/Microsoft.Network/publicIPAddresses/<name>).`,
       groupName: 'trafficManager',
     }),
   ),
+  {
+    name: 'trafficManagerTtlMargin',
+    type: 'string',
+    label: 'DNS TTL margin (seconds)',
+    defaultValue: TRAFFIC_MANAGER_TTL_MARGIN,
+    visibleRule: TRAFFIC_MANAGER,
+    helpMarkDown:
+      "Clients keep a resolved address for the profile's DNS TTL, and some a little longer: a slot whose endpoint was disabled keeps serving for the TTL plus this margin before it is removed.",
+    groupName: 'trafficManager',
+  },
 ];
 
 export const ADVANCED_INPUTS: TaskInput[] = [

@@ -116,9 +116,11 @@ export interface TrafficManagerInputs {
   /** Per slot: DNS label (Azure endpoints) or FQDN/IP (external endpoints). */
   blueAddress?: string;
   greenAddress?: string;
-  /** Azure endpoints: Public IP resource ids per slot (optional; static IP). */
+  /** Azure endpoints: Public IP resource ids per slot, each with a DNS name (the router requires them). */
   bluePublicIp?: string;
   greenPublicIp?: string;
+  /** Seconds added to the profile's DNS TTL before a slot whose endpoint was disabled is removed (default: the router's). */
+  ttlMarginSeconds?: number;
 }
 
 export interface CommonInputs {

@@ -68,8 +68,11 @@ export async function acquireLease(kube: Kube, options: LeaseOptions): Promise<H
         break;
       }
       const holder = existing.spec.holderIdentity ?? '';
-      if (holder === options.holder || expired(existing, durationSeconds) || deadOnThisHost(holder)) {
-        if (holder && holder !== options.holder) tl.warning(`Taking over the lease of app ${options.app} from ${holder}, which stopped renewing it.`);
+      const dead = deadOnThisHost(holder);
+      if (holder === options.holder || dead || expired(existing, durationSeconds)) {
+        if (holder && holder !== options.holder) {
+          tl.warning(`Taking over the lease of app ${options.app} from ${holder}, ${dead ? 'whose process is no longer running on this agent' : 'which stopped renewing it'}.`);
+        }
         await kube.replace<LeaseObject>({ ...existing, spec: spec() });
         break;
       }

@@ -93,6 +93,15 @@ export async function renderSlot(helm: Helm, location: SlotLocation, chart: Reso
   }
 }
 
+/** Rolls a release back to its previous revision (the way out of a helm upgrade that was interrupted). */
+export async function rollbackSlot(helm: Helm, location: SlotLocation, timeout: string): Promise<void> {
+  try {
+    await helm.run(['rollback', location.release, '--namespace', location.namespace, '--wait', '--timeout', timeout]);
+  } catch (err) {
+    throw new Error(`helm could not roll back ${location.release} in namespace ${location.namespace}: ${(err as Error).message}`);
+  }
+}
+
 export async function uninstallSlot(helm: Helm, location: SlotLocation, timeout: string): Promise<void> {
   try {
     await helm.run(['uninstall', location.release, '--namespace', location.namespace, '--wait', '--timeout', timeout]);

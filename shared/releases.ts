@@ -105,3 +105,18 @@ export async function readReleases(kube: Kube, locations: SlotLocation[]): Promi
   );
   return result;
 }
+
+/**
+ * Undoes a helm upgrade that died half-way (status pending-upgrade / pending-rollback). helm writes the
+ * new revision's record first and marks the previous one superseded only once it succeeds, so removing
+ * the pending record makes the previous, still `deployed`, revision current again. (`helm rollback` cannot:
+ * it diffs against the pending manifest and refuses objects that manifest does not list.) Returns false,
+ * changing nothing, when the previous revision is not a deployed one.
+ */
+export async function discardPendingRevision(kube: Kube, record: ReleaseRecord): Promise<boolean> {
+  const secrets = await kube.list('v1', 'Secret', record.namespace, `owner=helm,name=${record.name}`);
+  const previous = secrets.find((s) => Number(s.metadata.labels?.version) === record.revision - 1);
+  if (previous?.metadata.labels?.status !== 'deployed') return false;
+  await kube.delete({ apiVersion: 'v1', kind: 'Secret', namespace: record.namespace, name: `sh.helm.release.v1.${record.name}.v${record.revision}` });
+  return true;
+}

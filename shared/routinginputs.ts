@@ -8,6 +8,11 @@ import * as v from './validate';
 export function readRouting(r: Reader, app: App, connection: ConnectionInputs, valueKeys: ValueKeys): RoutingInputs {
   const router = r.choice('router', ROUTER_KINDS, INPUT_DEFAULTS.router);
   const ownership = r.choice('routingOwnership', OWNERSHIPS, INPUT_DEFAULTS.routingOwnership);
+  if (router === 'gateway' && ownership === 'chart') {
+    throw new v.InputError(
+      "Router 'gateway' works with routingOwnership 'managed' only: the task owns the HTTPRoute and switches production in one update of it. Set routingOwnership to managed; the chart then deploys just the app and its own Service.",
+    );
+  }
   if (ownership === 'managed' && app.layout === 'perSlot' && (router === 'nginx' || router === 'appgw')) {
     throw new v.InputError(
       `Managed routing with router '${router}' needs namespaceLayout 'shared': the Ingress reaches pods through one stable Service, and a Service selects pods only in its own namespace; use namespaceLayout shared, router gateway, or routingOwnership chart.`,
@@ -120,6 +125,9 @@ function readGateway(r: Reader, app: App, host: string | undefined): GatewayInpu
   return { name, namespace, sectionName, hostnames };
 }
 
+/** Default of trafficManagerTtlMargin: resolvers and clients often keep an answer a little past its TTL. */
+export const TRAFFIC_MANAGER_TTL_MARGIN = '10';
+
 function readTrafficManager(r: Reader, connection: ConnectionInputs): TrafficManagerInputs {
   const endpoint =
     r.text('trafficManagerConnection') ?? (connection.type === 'Azure Resource Manager' ? connection.endpoint : undefined);
@@ -165,6 +173,7 @@ function readTrafficManager(r: Reader, connection: ConnectionInputs): TrafficMan
     greenAddress: address('greenAddress'),
     bluePublicIp: publicIp('bluePublicIp'),
     greenPublicIp: publicIp('greenPublicIp'),
+    ...(r.text('trafficManagerTtlMargin') === undefined ? {} : { ttlMarginSeconds: r.integer('trafficManagerTtlMargin', 0, 3600) }),
   };
   if (result.blueAddress !== undefined && result.blueAddress === result.greenAddress) {
     throw new v.InputError("Inputs 'blueAddress' and 'greenAddress' are the same; each slot needs its own address so Traffic Manager can tell them apart.");

@@ -3,10 +3,11 @@
 import type { CommonInputs } from '../inputs';
 import { Kube } from '../kube';
 import { acquireLease, holderIdentity } from '../lease';
-import { type Slot, homeNamespace, locate } from '../model';
-import { renderSlot, resolveChart, type ResolvedChart, writeValuesFile } from '../release-ops';
+import { type Slot, SLOTS, homeNamespace, locate } from '../model';
+import { renderSlot, resolveChart, type ResolvedChart, rollbackSlot, writeValuesFile } from '../release-ops';
 import { type Log, logState, taskLog } from '../report';
 import { createRouter, type Router, type Values } from '../routers';
+import { discardPendingRevision } from '../releases';
 import { type AppState, foreignRelease, readState } from '../slots';
 import type { TaskContext } from '../task';
 
@@ -61,10 +62,7 @@ export function openLifecycle<I extends CommonInputs>(task: string, ctx: TaskCon
     timeout,
     async readState(title = 'Read the blue/green state') {
       return log.step(title, async () => {
-        const routing = await router.observe();
-        state = await readState(kube, inputs.app, routing, inputs.routing.podSelectorLabel);
-        log.info(`App ${inputs.app.name} (${inputs.app.layout === 'shared' ? `namespace ${inputs.app.namespace}` : `namespaces blue-/green-${inputs.app.namespace}`}), ${router.label}:`);
-        logState(log, state);
+        state = await readState(kube, inputs.app, await router.observe(), inputs.routing.podSelectorLabel);
         const foreign = foreignRelease(state);
         if (foreign?.release) {
           throw new Error(
@@ -72,6 +70,18 @@ export function openLifecycle<I extends CommonInputs>(task: string, ctx: TaskCon
               `(it has no bluegreen-app=${inputs.app.name} label); nothing was changed. Choose another app name, or uninstall that release.`,
           );
         }
+        // A helm upgrade killed half-way (agent lost, job cancelled) leaves its release pending-upgrade, and
+        // helm refuses every later upgrade of it. We hold the app's lease, so no helm of ours is running:
+        // make the revision before current again; the steps that follow re-apply whatever it half changed.
+        const stuck = SLOTS.map((slot) => state!.slots[slot]).filter((s) => s.release?.status === 'pending-upgrade' || s.release?.status === 'pending-rollback');
+        for (const s of stuck) {
+          const release = s.release!;
+          log.warn(`Release ${release.name} revision ${release.revision} was left ${release.status} by an interrupted helm command: returning to revision ${release.revision - 1}.`);
+          if (!(await discardPendingRevision(kube, release))) await rollbackSlot(ctx.helm, s.location, timeout);
+        }
+        if (stuck.length) state = await readState(kube, inputs.app, await router.observe(), inputs.routing.podSelectorLabel);
+        log.info(`App ${inputs.app.name} (${inputs.app.layout === 'shared' ? `namespace ${inputs.app.namespace}` : `namespaces blue-/green-${inputs.app.namespace}`}), ${router.label}:`);
+        logState(log, state);
         return state;
       });
     },

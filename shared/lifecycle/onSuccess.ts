@@ -56,7 +56,13 @@ export async function onSuccess(ctx: TaskContext<OnSuccessInputs>): Promise<void
     if (plan.kind === 'promote') {
       const { to, from } = plan;
       await router.preflight({});
-      await verify(lc, checks, settings, { staging: to, production: from }, `Validate slot ${to} once more before the switch`);
+      if (state.routing.staging === to) {
+        await verify(lc, checks, settings, { staging: to, production: from }, `Validate slot ${to} once more before the switch`);
+      } else if (checks.length) {
+        // Not on its staging route any more: an earlier run began the switch and died. The checks run on
+        // production right after the switch, which is rolled back if they fail.
+        log.warn(`Slot ${to} is no longer on its staging route (an interrupted switch); it is validated on production right after the switch.`);
+      }
       await log.step(`Switch production from slot ${from ?? '(none)'} to slot ${to}`, async () => {
         await router.switchProduction(to, from);
         await router.settle(`production moves to slot ${to}`);

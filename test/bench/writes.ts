@@ -1,0 +1,45 @@
+// API writes per promotion in managed mode: every write the API server received while OnSuccess ran,
+// from its write log, split into routing (Services, Ingresses, HTTPRoutes the task owns), the lease, and
+// helm (retiring the old release). The target is the design's promise: production moves in one write.
+import type { WriteRecord } from '../cluster/apiserver/faults';
+import { checksFor, type RouterName, startEnv, version } from '../integration/env';
+import { expectSucceeded } from './deploy';
+import type { Metric } from './stats';
+
+export type WriteKind = 'routing' | 'lease' | 'helm' | 'other';
+
+const ROUTING_RESOURCES = new Set(['services', 'ingresses', 'httproutes']);
+
+export function classify(w: WriteRecord): WriteKind {
+  if (/helm/i.test(w.manager) || /helm/i.test(w.userAgent)) return 'helm';
+  if (w.resource === 'leases') return 'lease';
+  if (ROUTING_RESOURCES.has(w.resource)) return 'routing';
+  return 'other';
+}
+
+const describe = (w: WriteRecord) => `${w.method} ${w.resource}${w.subresource ? `/${w.subresource}` : ''} ${w.namespace ? `${w.namespace}/` : ''}${w.name ?? ''}`.trim();
+
+export async function benchWrites(router: Extract<RouterName, 'nginx' | 'appgw'>): Promise<Metric> {
+  const env = await startEnv({ helm: 'v4', router, ownership: 'managed', readyDelayMs: 0 });
+  try {
+    expectSucceeded(await env.task('Deploy', 1, version('1.0.0')), 'Deploy v1');
+    expectSucceeded(await env.task('Deploy', 2, version('2.0.0')), 'Deploy v2');
+    expectSucceeded(await env.task('RouteTraffic', 2, checksFor('2.0.0')), 'RouteTraffic v2');
+    const mark = env.cluster.writes.mark();
+    expectSucceeded(await env.task('OnSuccess', 2, checksFor('2.0.0')), 'OnSuccess v2');
+    const writes = env.cluster.writes.since(mark).filter((w) => !w.dryRun);
+    const by = (kind: WriteKind) => writes.filter((w) => classify(w) === kind);
+    const routing = by('routing');
+    return {
+      id: `promotion-routing-writes-${router}`,
+      name: `Routing writes per promotion, managed ${router === 'nginx' ? 'ingress-nginx' : 'App Gateway'} (OnSuccess)`,
+      value: routing.length,
+      unit: 'writes',
+      target: { op: '==', value: 1 },
+      basis: `${routing.map(describe).join(', ') || 'none'}; also ${by('lease').length} lease, ${by('helm').length} helm (retiring v1), ${by('other').length} other`,
+      data: Object.fromEntries((['routing', 'lease', 'helm', 'other'] as const).map((k) => [k, by(k).map(describe)])),
+    };
+  } finally {
+    await env.close();
+  }
+}
