@@ -9,7 +9,7 @@
 import type { CheckTarget } from '../checks';
 import type { KubeObject } from '../kube';
 import { type Routing, type Slot, SLOTS, locate } from '../model';
-import { ensure, ownedMetadata, slotServicePorts, stableService } from './objects';
+import { assertOwnable, ensure, ownedMetadata, slotServicePorts, stableService } from './objects';
 import { type Exposure, type Router, type RouterContext, type Values, valuesOf } from './router';
 
 export interface IngressFlavour {
@@ -110,6 +110,9 @@ export class ManagedIngressRouter implements Router {
 
   async preflight(intent: { percent?: number }): Promise<void> {
     if (intent.percent && this.flavour.percentUnsupported) throw new Error(this.flavour.percentUnsupported);
+    const ref = (kind: 'Service' | 'Ingress', name: string) => ({ apiVersion: kind === 'Service' ? 'v1' : 'networking.k8s.io/v1', kind, namespace: this.namespace, name });
+    const { active, preview, primary, staging } = this.names;
+    await assertOwnable(this.ctx.kube, this.ctx.app, [ref('Service', active), ref('Service', preview), ref('Ingress', primary), ref('Ingress', staging)]);
   }
 
   async setStagingPercent(slot: Slot, percent: number): Promise<void> {

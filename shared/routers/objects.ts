@@ -1,6 +1,6 @@
 // Objects the task owns in managed routing: built here, written only when they differ, and never
 // written over an object somebody else owns.
-import { APP_LABEL, type Kube, type KubeObject, OWNER_LABEL, OWNER_VALUE, describeRef, refOf } from '../kube';
+import { APP_LABEL, type Kube, type KubeObject, type ObjectRef, OWNER_LABEL, OWNER_VALUE, describeRef, refOf } from '../kube';
 import type { App, SlotLocation } from '../model';
 
 export function ownedMetadata(app: App, namespace: string, name: string, annotations?: Record<string, string>) {
@@ -33,18 +33,27 @@ function routingAnnotations(object: KubeObject): string {
   return JSON.stringify(entries.sort(([a], [b]) => a.localeCompare(b)));
 }
 
+function notOursError(ref: ObjectRef, app: App): Error {
+  return new Error(
+    `${describeRef(ref)} exists but was not created by the blue/green tasks for app ${app.name} (it lacks the label ${APP_LABEL}=${app.name}); ` +
+      'rename the app or remove that object. Nothing was changed.',
+  );
+}
+
+/** Before anything changes: none of the objects the task will own may exist under someone else's name. */
+export async function assertOwnable(kube: Kube, app: App, refs: ObjectRef[]): Promise<void> {
+  const found = await Promise.all(refs.map((ref) => kube.get(ref)));
+  const index = found.findIndex((object) => object && !isOwned(object, app));
+  if (index >= 0) throw notOursError(refs[index], app);
+}
+
 /**
  * Server-side applies `want` unless the live object already matches it. Refuses to take over an object
  * of the same name that the task does not own. Returns true when it wrote.
  */
 export async function ensure(kube: Kube, app: App, want: KubeObject): Promise<boolean> {
   const have = await kube.get(refOf(want));
-  if (have && !isOwned(have, app)) {
-    throw new Error(
-      `${describeRef(refOf(want))} exists but was not created by the blue/green tasks for app ${app.name} (it lacks the label ${APP_LABEL}=${app.name}); ` +
-        'rename the app or remove that object. Nothing was changed.',
-    );
-  }
+  if (have && !isOwned(have, app)) throw notOursError(refOf(want), app);
   if (have && covers(have, { metadata: want.metadata, spec: want.spec }) && routingAnnotations(have) === routingAnnotations(want)) return false;
   await kube.apply(want);
   return true;

@@ -76,10 +76,11 @@ describe('failure paths and bad input: managed nginx, helm v4', function () {
     }
   });
 
-  it('an object with a managed name that the tasks do not own: refused before production changes', async () => {
+  it('an object with a managed name that the tasks do not own: refused, nothing written', async () => {
     env.cluster.seed({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'other-active', namespace: 'calc' }, spec: { ports: [{ port: 80 }] } });
-    const { result } = await attempt('Deploy', { ...version('1.0.0'), name: 'other' });
+    const { result, writes } = await attempt('Deploy', { ...version('1.0.0'), name: 'other' });
     failedClearly(result, /Service calc\/other-active exists but was not created by the blue\/green tasks for app other/);
+    assert.deepEqual(writes, [], 'nothing installed, nothing routed');
     assert.equal(activeRelease(env), 'calc-blue');
   });
 
