@@ -1,0 +1,59 @@
+// `npm run cluster`: the local cluster for manual use. Starts the API server and controllers, one data
+// plane per controller (ingress-nginx, App Gateway, Gateway API) on the same objects, and prints how to
+// reach them. Runs until Ctrl-C.
+import { fetchHelm, HELM_VERSIONS } from '../../scripts/fetch-helm';
+import { startCluster } from './cluster';
+import { startDataPlane } from './dataplane';
+
+const GATEWAY = { namespace: 'infra', name: 'public', className: 'emulated' };
+
+async function main(): Promise<void> {
+  const readyDelayMs = Number(process.env.READY_DELAY_MS ?? 500);
+  const cluster = await startCluster({ readyDelayMs, nginxWebhook: process.env.NGINX_WEBHOOK !== 'false' });
+  cluster.seed({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: GATEWAY.namespace } });
+  cluster.seed({ apiVersion: 'gateway.networking.k8s.io/v1', kind: 'GatewayClass', metadata: { name: GATEWAY.className }, spec: { controllerName: 'bluegreen.test/gateway-emulator' } });
+  cluster.seed({
+    apiVersion: 'gateway.networking.k8s.io/v1',
+    kind: 'Gateway',
+    metadata: { name: GATEWAY.name, namespace: GATEWAY.namespace },
+    spec: { gatewayClassName: GATEWAY.className, listeners: [{ name: 'http', port: 80, protocol: 'HTTP', allowedRoutes: { namespaces: { from: 'All' } } }] },
+  });
+  const planes = await Promise.all(
+    (['nginx', 'agic', 'gateway'] as const).map((controller) =>
+      startDataPlane(cluster.store, { controller, syncDelayMs: 1000, reloadDelayMs: 2000, armDelayMs: 15000, propagationDelayMs: 1000, gatewayClassName: GATEWAY.className }),
+    ),
+  );
+  const helm = (Object.keys(HELM_VERSIONS) as Array<keyof typeof HELM_VERSIONS>).map((major) => `  helm ${HELM_VERSIONS[major]}: ${fetchHelm(major)}`);
+  console.log(
+    [
+      'Local cluster is up (Ctrl-C stops it).',
+      '',
+      `  API server:   ${cluster.apiUrl}`,
+      `  kubeconfig:   ${cluster.kubeconfigPath}`,
+      ...helm,
+      '',
+      'Data planes (send the app\'s Host header):',
+      `  ingress-nginx:          ${planes[0].url}   (Ingress class nginx; realistic delays: Lua sync 1 s, reload 2 s)`,
+      `  App Gateway (AGIC):     ${planes[1].url}   (Ingress class azure-application-gateway; ARM update 15 s)`,
+      `  Gateway API:            ${planes[2].url}   (Gateway ${GATEWAY.namespace}/${GATEWAY.name}, listener http)`,
+      '',
+      'Try:',
+      `  export KUBECONFIG=${cluster.kubeconfigPath}`,
+      `  ${fetchHelm('v4')} upgrade --install calc-blue examples/charts/bluegreen-app -n calc --create-namespace --set ingress.host=calc.example.test --wait`,
+      `  curl -s -H 'Host: calc.example.test' ${planes[0].url}/ping`,
+      `Pods turn ready ${readyDelayMs} ms after they are created (READY_DELAY_MS); the nginx admission webhook is ${process.env.NGINX_WEBHOOK === 'false' ? 'off' : 'on'} (NGINX_WEBHOOK=false turns it off).`,
+    ].join('\n'),
+  );
+  const stop = async () => {
+    await Promise.all(planes.map((p) => p.close()));
+    await cluster.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+main().catch((err) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});
