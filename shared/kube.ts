@@ -57,13 +57,39 @@ function safeJson(text: string): unknown {
 
 const codeOf = (err: unknown) => (err instanceof ApiException ? err.code : undefined);
 
+/**
+ * The resources the tasks touch, with their (fixed) plural names. KubernetesObjectApi otherwise asks the
+ * server's discovery for every apiVersion once per process: a handful of round trips per task that
+ * tell it nothing new. Anything not listed here still goes through discovery.
+ */
+const KNOWN_RESOURCES: Record<string, Array<[kind: string, plural: string, namespaced: boolean]>> = {
+  v1: [['Namespace', 'namespaces', false], ['Secret', 'secrets', true], ['Service', 'services', true], ['Pod', 'pods', true]],
+  'apps/v1': [['Deployment', 'deployments', true], ['StatefulSet', 'statefulsets', true]],
+  'networking.k8s.io/v1': [['Ingress', 'ingresses', true]],
+  'coordination.k8s.io/v1': [['Lease', 'leases', true]],
+  'gateway.networking.k8s.io/v1': [['HTTPRoute', 'httproutes', true], ['Gateway', 'gateways', true]],
+  'gateway.networking.k8s.io/v1beta1': [['ReferenceGrant', 'referencegrants', true]],
+};
+
+function objectApi(config: KubeConfig): KubernetesObjectApi {
+  const api = KubernetesObjectApi.makeApiClient(config);
+  const cache = (api as unknown as { apiVersionResourceCache: Record<string, unknown> }).apiVersionResourceCache;
+  for (const [groupVersion, resources] of Object.entries(KNOWN_RESOURCES)) {
+    cache[groupVersion] = {
+      groupVersion,
+      resources: resources.map(([kind, name, namespaced]) => ({ kind, name, namespaced, singularName: kind.toLowerCase(), verbs: [] })),
+    };
+  }
+  return api;
+}
+
 export class Kube {
   private readonly api: KubernetesObjectApi;
   /** Mutating calls made, for the log and for "writes per promotion" measurements. */
   writes = 0;
 
   constructor(readonly config: KubeConfig) {
-    this.api = KubernetesObjectApi.makeApiClient(config);
+    this.api = objectApi(config);
   }
 
   async get<T extends KubeObject = KubeObject>(ref: ObjectRef): Promise<T | undefined> {

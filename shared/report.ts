@@ -1,6 +1,7 @@
 // What the user sees: grouped steps with their duration, progress on long waits, output variables and
 // the run summary (a table of slots) attached to the pipeline run.
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tl from 'azure-pipelines-task-lib/task';
 import { type Slot, SLOTS } from './model';
@@ -91,7 +92,7 @@ export function logState(log: Log, state: AppState): void {
 
 /** Attaches a markdown summary to the run (##vso[task.uploadsummary]). */
 export function uploadSummary(title: string, lines: string[], state: AppState): void {
-  const dir = tl.getVariable('Agent.TempDirectory') || require('node:os').tmpdir();
+  const dir = tl.getVariable('Agent.TempDirectory') || os.tmpdir();
   const file = path.join(dir, `bluegreen-${state.app.name}-${Date.now()}.md`);
   fs.writeFileSync(file, [`### ${title}`, '', ...lines.map((l) => `- ${l}`), '', stateTable(state), ''].join('\n'));
   tl.uploadSummary(file);

@@ -84,6 +84,8 @@ export interface DeployPlan {
   uninstallFirst: boolean;
   /** The target currently receives a share of real users: take it back to 0 % before touching it. */
   withdrawUsersFirst: boolean;
+  /** False when the target already holds this run's healthy release (a re-run, or the next canary increment). */
+  install: boolean;
   notes: string[];
 }
 
@@ -115,9 +117,14 @@ function productionAfterRepair(state: AppState, notes: string[]): Slot | undefin
   return undefined;
 }
 
-export function planDeploy(state: AppState): DeployPlan {
+export function planDeploy(state: AppState, runId: string): DeployPlan {
   const notes: string[] = [];
   const { routing } = state;
+  const ours = slotOfRun(state, runId);
+  if (ours && healthy(ours) && (ours.role === 'production' || ours.role === 'staging' || routing.production === otherSlot(ours.slot))) {
+    notes.push(`Slot ${ours.slot} already holds this run's ${describeRelease(ours)}: nothing to install again.`);
+    return { target: ours.slot, role: ours.role === 'production' ? 'production' : 'staging', uninstallFirst: false, withdrawUsersFirst: false, install: false, notes };
+  }
   let production = routing.production && healthy(state.slots[routing.production]) ? routing.production : undefined;
   let repairProduction: Slot | undefined;
   if (!production && SLOTS.some((s) => state.slots[s].release)) {
@@ -133,6 +140,7 @@ export function planDeploy(state: AppState): DeployPlan {
       role: 'production',
       uninstallFirst: !!existing.release,
       withdrawUsersFirst: false,
+      install: true,
       notes: existing.release ? [...notes, `Slot ${target} holds ${describeRelease(existing)}: uninstalling it first.`] : notes,
     };
   }
@@ -150,7 +158,7 @@ export function planDeploy(state: AppState): DeployPlan {
     uninstallFirst = true;
     notes.push(`Slot ${target} holds ${describeRelease(current)}: uninstalling it before installing the new version.`);
   }
-  return { target, role: 'staging', repairProduction, uninstallFirst, withdrawUsersFirst, notes };
+  return { target, role: 'staging', repairProduction, uninstallFirst, withdrawUsersFirst, install: true, notes };
 }
 
 // ---------------------------------------------------------------------------------------------------

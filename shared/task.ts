@@ -1,5 +1,7 @@
 // The shell every task runs in: load loc strings, read inputs, connect, get helm, run one lifecycle
 // step, report. Any error ends the task Failed with one readable sentence (the stack goes to debug).
+import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tl from 'azure-pipelines-task-lib/task';
 import type { CommonInputs } from './inputs';
@@ -14,12 +16,19 @@ export interface TaskContext<I extends CommonInputs> {
   workDir: string;
 }
 
-/** An error whose message is already what the user should read: no "Error:" prefix, no stack. */
-export class UserError extends Error {}
-
 export function messageOf(err: unknown): string {
   if (err instanceof Error) return err.message;
   return String(err);
+}
+
+/** The tasks label releases (helm --labels, helm 3.13+); a helm found on PATH may be older. */
+async function checkHelmFromPath(helm: Helm): Promise<void> {
+  const version = await helm.version();
+  const [major, minor] = version.split('.').map(Number);
+  if (major < 3 || (major === 3 && minor < 13)) {
+    throw new Error(`helm ${version} found on PATH is too old: the blue/green tasks need helm 3.13 or later. Set helmVersion to a version to install (e.g. 3.18.0).`);
+  }
+  console.log(`helm ${version}`);
 }
 
 export async function runTask<I extends CommonInputs>(
@@ -31,13 +40,13 @@ export async function runTask<I extends CommonInputs>(
   try {
     tl.setResourcePath(path.join(taskDir, 'task.json'));
     const inputs = readInputs();
-    const tempRoot = tl.getVariable('Agent.TempDirectory') || require('node:os').tmpdir();
-    const workDir = require('node:fs').mkdtempSync(path.join(tempRoot, 'bluegreen-'));
-    cleanups.push(() => require('node:fs').rmSync(workDir, { recursive: true, force: true }));
+    const workDir = fs.mkdtempSync(path.join(tl.getVariable('Agent.TempDirectory') || os.tmpdir(), 'bluegreen-'));
+    cleanups.push(() => fs.rmSync(workDir, { recursive: true, force: true }));
     const connection = await connect(inputs.connection, workDir);
     cleanups.push(() => connection.dispose());
     const helmPath = await installHelm(inputs.helm);
     const helm = new Helm(helmPath, { kubeconfig: connection.kubeconfigPath, workDir });
+    if (inputs.helm.version === 'path') await checkHelmFromPath(helm);
     await step({ inputs, connection, helm, workDir });
   } catch (err) {
     tl.debug(err instanceof Error && err.stack ? err.stack : String(err));

@@ -29,8 +29,8 @@ export async function deploy(ctx: TaskContext<DeployInputs>): Promise<void> {
 
   await lc.exclusive(async () => {
     const state = await lc.readState();
-    const plan = planDeploy(state);
-    for (const note of plan.notes) log.warn(note);
+    const plan = planDeploy(state, inputs.runId);
+    for (const note of plan.notes) (plan.install ? log.warn : log.info)(note);
     const target = locate(app, plan.target);
 
     if (plan.repairProduction) {
@@ -53,7 +53,7 @@ export async function deploy(ctx: TaskContext<DeployInputs>): Promise<void> {
       });
     }
 
-    await log.step(`Install into slot ${plan.target} (${plan.role === 'production' ? 'first deploy: production' : 'staging'})`, async () => {
+    if (plan.install) await log.step(`Install into slot ${plan.target} (${plan.role === 'production' ? 'first deploy: production' : 'staging'})`, async () => {
       if (target.namespace !== homeNamespace(app)) await ensureNamespace(lc, target.namespace, inputs.createNamespace);
       const files = [...inputs.valueFiles];
       if (inputs.setValues.length) files.push(writeValuesFile(ctx.workDir, 'set-values', valuesFromPairs(inputs.setValues, true)));
@@ -72,11 +72,11 @@ export async function deploy(ctx: TaskContext<DeployInputs>): Promise<void> {
     });
 
     if (plan.role === 'production') {
-      await log.step(`Route production to slot ${plan.target}`, async () => {
+      if (plan.install || state.routing.production !== plan.target) await log.step(`Route production to slot ${plan.target}`, async () => {
         await router.establish(plan.target);
         await router.settle('production routed');
       });
-    } else {
+    } else if (plan.install || state.routing.staging !== plan.target) {
       await log.step(`Expose slot ${plan.target} to testers`, async () => {
         await router.exposeStaging(plan.target);
         const t = router.target('staging', plan.target);

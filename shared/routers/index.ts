@@ -3,7 +3,6 @@ import { chartAppGw, managedAppGw } from './appgw';
 import { gatewayRouter } from './gateway';
 import { chartNginx, managedNginx } from './nginx';
 import type { Router, RouterContext } from './router';
-import { trafficManagerRouter } from './trafficmanager';
 
 export function createRouter(ctx: RouterContext): Router {
   const { router, ownership } = ctx.inputs;
@@ -15,7 +14,8 @@ export function createRouter(ctx: RouterContext): Router {
     case 'gateway':
       return gatewayRouter(ctx);
     case 'trafficmanager':
-      return trafficManagerRouter(ctx);
+      // Loaded only here: it brings the Azure SDK, which every other router's task start would pay for.
+      return (require('./trafficmanager') as typeof import('./trafficmanager')).trafficManagerRouter(ctx);
     default:
       throw new Error(`Unknown router "${String(router)}": use nginx, appgw, gateway or trafficmanager.`);
   }

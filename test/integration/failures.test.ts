@@ -112,6 +112,10 @@ describe('failure paths and bad input: managed nginx, helm v4', function () {
   it('re-running a finished lifecycle changes nothing', async () => {
     assert.equal((await env.task('Deploy', 50, version('2.0.0'))).outcome, 'Succeeded');
     assert.equal((await env.task('OnSuccess', 50)).outcome, 'Succeeded');
+    const deployAgain = await attempt('Deploy', version('2.0.0'), 50);
+    assert.equal(deployAgain.result.outcome, 'Succeeded', deployAgain.result.log);
+    assert.match(deployAgain.result.log, /already holds this run's release calc-green/);
+    assert.deepEqual(deployAgain.writes, [], 'a second Deploy of the same run writes nothing');
     const again = await attempt('OnSuccess', {}, 50);
     assert.equal(again.result.outcome, 'Succeeded', again.result.log);
     assert.deepEqual(again.writes, [], 'a second OnSuccess of the same run writes nothing');

@@ -40,6 +40,8 @@ function state(routing: Partial<Routing>, slots: Partial<Record<Slot, SlotSpec>>
   return { app, routing: r, slots: { blue: slot('blue'), green: slot('green') } };
 }
 
+const pick = (plan: ReturnType<typeof planDeploy>) => ({ target: plan.target, install: plan.install });
+
 describe('slots: Deploy resolution (DESIGN section 3)', () => {
   const cases: Array<[string, AppState, Partial<ReturnType<typeof planDeploy>>]> = [
     ['no release: first install into blue as production', state({}, {}), { target: 'blue', role: 'production', uninstallFirst: false, repairProduction: undefined }],
@@ -66,13 +68,23 @@ describe('slots: Deploy resolution (DESIGN section 3)', () => {
   ];
   for (const [title, given, expected] of cases) {
     it(title, () => {
-      const plan = planDeploy(given);
+      const plan = planDeploy(given, 'r9');
       for (const [key, value] of Object.entries(expected)) assert.deepEqual(plan[key as keyof typeof plan], value, `${key} of ${JSON.stringify(plan)}`);
     });
   }
 
+  it('re-run of the same run (or a canary increment): this run\'s healthy release is not installed again', () => {
+    assert.deepEqual(
+      planDeploy(state({ production: 'blue', staging: 'green', stagingPercent: 20 }, { blue: {}, green: { run: 'r9' } }), 'r9'),
+      { target: 'green', role: 'staging', uninstallFirst: false, withdrawUsersFirst: false, install: false, notes: [planDeploy(state({ production: 'blue', staging: 'green' }, { blue: {}, green: { run: 'r9' } }), 'r9').notes[0]] },
+    );
+    assert.equal(planDeploy(state({ production: 'blue' }, { blue: { run: 'r9' } }), 'r9').install, false, 'first deploy of this run already in production');
+    assert.deepEqual(pick(planDeploy(state({ production: 'blue' }, { blue: {}, green: { run: 'r9' } }), 'r9')), { target: 'green', install: false }, 'installed, not yet exposed');
+    assert.equal(planDeploy(state({ production: 'blue' }, { blue: {}, green: { run: 'r9', status: 'failed' } }), 'r9').install, true, 'a failed install of this run is redone');
+  });
+
   it('notes say what was replaced and why', () => {
-    const plan = planDeploy(state({ production: 'blue' }, { blue: {}, green: { status: 'failed', run: 'r7' } }));
+    const plan = planDeploy(state({ production: 'blue' }, { blue: {}, green: { status: 'failed', run: 'r7' } }), 'r9');
     assert.match(plan.notes.join(' '), /Slot green holds release calc-green \(version 1.0, failed, run r7\): uninstalling it/);
   });
 
