@@ -103,3 +103,16 @@ export function setOutputs(outputs: Record<string, string | number | boolean | u
     if (value !== undefined) tl.setVariable(name, String(value), false, true);
   }
 }
+
+/** Ends a lifecycle step that succeeded: output variables, the run summary, and the result line. */
+export function finish(task: string, state: AppState, headline: string, notes: string[], outputs: Record<string, string | number | boolean | undefined>): void {
+  setOutputs(outputs);
+  uploadSummary(`Blue/green ${task}: ${state.app.name}`, [headline, ...notes], state);
+  tl.setResult(tl.TaskResult.Succeeded, headline);
+}
+
+/** The outputs every step after Deploy reports about production. */
+export function productionOutputs(state: AppState): { productionSlot: string; productionVersion: string } {
+  const slot = state.routing.production;
+  return { productionSlot: slot ?? '', productionVersion: (slot && state.slots[slot].release?.version) || '' };
+}

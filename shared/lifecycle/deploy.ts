@@ -1,11 +1,10 @@
 // Deploy: the new version goes into the idle slot, reachable only by testers (or straight to
 // production on the first deploy). Everything that can be checked is checked before the cluster changes.
 import * as fs from 'node:fs';
-import * as tl from 'azure-pipelines-task-lib/task';
 import type { DeployInputs } from '../inputs';
 import { homeNamespace, locate, otherSlot } from '../model';
 import { installSlot, resolveChart, uninstallSlot, valuesFromPairs, writeValuesFile } from '../release-ops';
-import { setOutputs, uploadSummary } from '../report';
+import { finish } from '../report';
 import { planDeploy } from '../slots';
 import type { TaskContext } from '../task';
 import { openLifecycle } from './context';
@@ -88,7 +87,11 @@ export async function deploy(ctx: TaskContext<DeployInputs>): Promise<void> {
     const after = await lc.readState('Result');
     const release = after.slots[plan.target].release;
     const production = after.routing.production;
-    setOutputs({
+    const headline =
+      plan.role === 'production'
+        ? `First deploy: version ${release?.version} is in production in slot ${plan.target}.`
+        : `Version ${release?.version} is staged in slot ${plan.target}; production stays on slot ${production}.`;
+    finish('Deploy', after, headline, plan.notes, {
       slot: plan.target,
       stagingSlot: plan.role === 'staging' ? plan.target : '',
       productionSlot: production ?? '',
@@ -97,11 +100,5 @@ export async function deploy(ctx: TaskContext<DeployInputs>): Promise<void> {
       firstDeploy: plan.role === 'production',
       version: release?.version,
     });
-    const headline =
-      plan.role === 'production'
-        ? `First deploy: version ${release?.version} is in production in slot ${plan.target}.`
-        : `Version ${release?.version} is staged in slot ${plan.target}; production stays on slot ${production}.`;
-    uploadSummary(`Blue/green Deploy: ${app.name}`, [headline, ...plan.notes], after);
-    tl.setResult(tl.TaskResult.Succeeded, headline);
   });
 }

@@ -4,7 +4,7 @@ import * as tl from 'azure-pipelines-task-lib/task';
 import type { OnFailureInputs } from '../inputs';
 import { homeNamespace, locate } from '../model';
 import { uninstallSlot } from '../release-ops';
-import { uploadSummary } from '../report';
+import { finish, productionOutputs } from '../report';
 import { planWithdraw } from '../slots';
 import type { TaskContext } from '../task';
 import { openLifecycle } from './context';
@@ -23,8 +23,7 @@ export async function onFailure(ctx: TaskContext<OnFailureInputs>): Promise<void
     const plan = planWithdraw(state, inputs.runId);
     if (plan.kind === 'nothing') {
       log.info(plan.reason);
-      uploadSummary(`Blue/green OnFailure: ${inputs.app.name}`, [plan.reason], state);
-      tl.setResult(tl.TaskResult.Succeeded, plan.reason);
+      finish('OnFailure', state, plan.reason, [], { ...productionOutputs(state), rejectedSlot: '' });
       return;
     }
     const { slot } = plan;
@@ -53,7 +52,6 @@ export async function onFailure(ctx: TaskContext<OnFailureInputs>): Promise<void
     }
     const after = await lc.readState('Result');
     const headline = `Slot ${slot} was withdrawn; production stays on slot ${after.routing.production ?? '(none)'}.`;
-    uploadSummary(`Blue/green OnFailure: ${inputs.app.name}`, [headline, ...notes], after);
-    tl.setResult(tl.TaskResult.Succeeded, headline);
+    finish('OnFailure', after, headline, notes, { ...productionOutputs(after), rejectedSlot: slot });
   });
 }

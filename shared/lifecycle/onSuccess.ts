@@ -5,7 +5,7 @@ import { parseChecks } from '../checks';
 import type { OnSuccessInputs } from '../inputs';
 import { homeNamespace, locate, type Slot } from '../model';
 import { uninstallSlot } from '../release-ops';
-import { setOutputs, uploadSummary } from '../report';
+import { finish, productionOutputs } from '../report';
 import { type AppState, planPromote } from '../slots';
 import type { TaskContext } from '../task';
 import { type Lifecycle, openLifecycle } from './context';
@@ -46,8 +46,7 @@ export async function onSuccess(ctx: TaskContext<OnSuccessInputs>): Promise<void
     const notes: string[] = [];
     if (plan.kind === 'nothing') {
       log.info(plan.reason);
-      uploadSummary(`Blue/green OnSuccess: ${inputs.app.name}`, [plan.reason], state);
-      tl.setResult(tl.TaskResult.Succeeded, plan.reason);
+      finish('OnSuccess', state, plan.reason, [], { ...productionOutputs(state), promoted: false, retiredSlot: '' });
       return;
     }
 
@@ -90,8 +89,6 @@ export async function onSuccess(ctx: TaskContext<OnSuccessInputs>): Promise<void
     if (retiring) await retire(lc, state, retiring, notes);
     const after = await lc.readState('Result');
     const headline = `Slot ${production} (version ${after.slots[production].release?.version}) serves production.`;
-    setOutputs({ productionSlot: production, productionVersion: after.slots[production].release?.version, retiredSlot: inputs.retire === 'delete' ? retiring : undefined });
-    uploadSummary(`Blue/green OnSuccess: ${inputs.app.name}`, [headline, ...notes], after);
-    tl.setResult(tl.TaskResult.Succeeded, headline);
+    finish('OnSuccess', after, headline, notes, { ...productionOutputs(after), promoted: true, retiredSlot: inputs.retire === 'delete' && retiring ? retiring : '' });
   });
 }

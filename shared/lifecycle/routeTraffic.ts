@@ -1,11 +1,10 @@
 // RouteTraffic: validate the staged slot (HTTP checks, optionally helm test), then optionally send it a
 // share of real users. Any failed check fails the task, so the pipeline runs on.failure.
-import * as tl from 'azure-pipelines-task-lib/task';
 import { parseChecks } from '../checks';
 import type { RouteTrafficInputs } from '../inputs';
 import { homeNamespace, locate } from '../model';
 import { testSlot } from '../release-ops';
-import { setOutputs, uploadSummary } from '../report';
+import { finish, setOutputs } from '../report';
 import { planValidate } from '../slots';
 import type { TaskContext } from '../task';
 import { openLifecycle } from './context';
@@ -27,6 +26,8 @@ export async function routeTraffic(ctx: TaskContext<RouteTrafficInputs>): Promis
     const plan = planValidate(state, inputs.runId);
     if (!checks.length && !inputs.helmTest) log.warn('No checks and no helm test are configured: the staged version is not validated.');
 
+    // A failed check fails the task; the output says so to later stages (e.g. a condition on a manual step).
+    setOutputs({ checksPassed: false });
     if (plan.kind === 'production') {
       log.warn(`This run's release went straight to production in slot ${plan.slot} (first deploy): validating production.`);
       if (inputs.trafficPercent > 0) log.warn(`trafficPercent ${inputs.trafficPercent} is ignored: slot ${plan.slot} already receives every user.`);
@@ -49,8 +50,11 @@ export async function routeTraffic(ctx: TaskContext<RouteTrafficInputs>): Promis
       plan.kind === 'staging'
         ? `Slot ${plan.slot} (version ${after.slots[plan.slot].release?.version}) passed validation${inputs.trafficPercent ? ` and receives ${inputs.trafficPercent} % of users` : ''}.`
         : `Production (slot ${plan.slot}) passed validation.`;
-    setOutputs({ stagingSlot: plan.kind === 'staging' ? plan.slot : '', productionSlot: after.routing.production ?? '', trafficPercent: inputs.trafficPercent });
-    uploadSummary(`Blue/green RouteTraffic: ${inputs.app.name}`, [headline, ...checks.map((c) => `check: ${c.line}`)], after);
-    tl.setResult(tl.TaskResult.Succeeded, headline);
+    finish('RouteTraffic', after, headline, checks.map((c) => `check: ${c.line}`), {
+      stagingSlot: plan.kind === 'staging' ? plan.slot : '',
+      productionSlot: after.routing.production ?? '',
+      trafficPercent: plan.kind === 'staging' ? inputs.trafficPercent : 100,
+      checksPassed: true,
+    });
   });
 }
