@@ -71,18 +71,9 @@ function chartInputs(deploy: boolean): TaskInput[] {
 }
 const COMMON_ROUTING = [...ROUTING_INPUTS, ...GATEWAY_INPUTS, ...TRAFFIC_MANAGER_INPUTS];
 
-/** Loc strings every task may use (tl.loc); task-specific ones are added per task. */
-const COMMON_MESSAGES: Record<string, string> = {
-  AppSummary: 'App %s in namespace %s (layout %s), router %s, routing objects %s.',
-  Connecting: 'Connecting to the cluster with a %s.',
-  Connected: 'Connected to %s (Kubernetes %s).',
-  HelmReady: 'Using helm %s (%s).',
-  SlotRelease: 'Slot %s: release %s in namespace %s, revision %s, status %s, version %s.',
-  SlotEmpty: 'Slot %s: no release.',
-  LockWaiting: 'Another lifecycle step of %s is running (run %s); waiting up to %s s.',
-  LockTimeout: 'Another lifecycle step of %s (run %s) still holds lease %s in namespace %s after %s s; retry when it has finished.',
-  CommandFailed: '%s failed: %s',
-};
+/** Loc strings every task may use (tl.loc in shared/); task-specific ones are added per task. A unit test holds them to the code. */
+const COMMON_MESSAGES: Record<string, string> = {};
+const NOT_DEPLOYED = { NotDeployed: 'App %s is not deployed (namespace %s does not exist): %s' };
 
 const version = (): { Major: number; Minor: number; Patch: number } => {
   const pkg = JSON.parse(fs.readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { version: string };
@@ -126,10 +117,8 @@ const SPECS: Record<TaskFolder, TaskSpec> = {
       { name: 'version', description: 'Version of the deployed release (chart appVersion).' },
     ],
     messages: {
-      FirstDeploy: 'No release of %s yet: slot %s becomes production directly.',
-      DeployingStaging: 'Deploying %s to slot %s as staging (production stays on slot %s).',
-      ReplacingStaging: 'Slot %s holds release %s in state %s; replacing it.',
-      StagingReady: 'Staging slot %s serves version %s; testers reach it as %s.',
+      FirstDeploy: 'First deploy: version %s is in production in slot %s.',
+      Staged: 'Version %s is staged in slot %s; production stays on slot %s.',
     },
   },
   RouteTraffic: {
@@ -160,10 +149,10 @@ const SPECS: Record<TaskFolder, TaskSpec> = {
       { name: 'checksPassed', description: 'true when every check passed.' },
     ],
     messages: {
-      NoStaging: 'Nothing is staged for %s: no release waits in the staging slot.',
-      ChecksPassed: 'All %s checks passed against slot %s.',
-      ChecksFailed: '%s of %s checks still fail against slot %s after %s s.',
-      TrafficSet: 'Staging slot %s now receives %s%% of users.',
+      ...NOT_DEPLOYED,
+      StagingValidated: 'Slot %s (version %s) passed validation.',
+      StagingValidatedWithUsers: 'Slot %s (version %s) passed validation and receives %s %% of users.',
+      ProductionValidated: 'Production (slot %s) passed validation.',
     },
   },
   OnSuccess: {
@@ -193,10 +182,8 @@ const SPECS: Record<TaskFolder, TaskSpec> = {
       { name: 'retiredSlot', description: 'Slot that was retired (empty if none).' },
     ],
     messages: {
-      NothingToPromote: 'Nothing to promote for %s: %s.',
-      Promoted: 'Slot %s (version %s) now serves production.',
-      Draining: 'Waiting %s s for slot %s to drain before retiring it.',
-      Retired: 'Retired slot %s (%s).',
+      ...NOT_DEPLOYED,
+      Promoted: 'Slot %s (version %s) serves production.',
     },
   },
   OnFailure: {
@@ -222,9 +209,8 @@ const SPECS: Record<TaskFolder, TaskSpec> = {
       { name: 'rejectedSlot', description: 'Slot that was withdrawn (empty if nothing was staged).' },
     ],
     messages: {
-      NothingToReject: 'Nothing to reject for %s: no release waits in the staging slot.',
-      Rejected: 'Withdrew staging slot %s; production stays on slot %s (version %s).',
-      KeptFailedSlot: 'Kept release %s in namespace %s for debugging; it receives no traffic.',
+      ...NOT_DEPLOYED,
+      Withdrawn: 'Slot %s was withdrawn; production stays on slot %s.',
     },
   },
 };

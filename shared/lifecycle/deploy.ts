@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import type { DeployInputs } from '../inputs';
 import { homeNamespace, locate, otherSlot } from '../model';
 import { installSlot, resolveChart, uninstallSlot, valuesFromPairs, writeValuesFile } from '../release-ops';
-import { finish } from '../report';
+import { finish, loc } from '../report';
 import { planDeploy } from '../slots';
 import type { TaskContext } from '../task';
 import { openLifecycle } from './context';
@@ -87,10 +87,7 @@ export async function deploy(ctx: TaskContext<DeployInputs>): Promise<void> {
     const after = await lc.readState('Result');
     const release = after.slots[plan.target].release;
     const production = after.routing.production;
-    const headline =
-      plan.role === 'production'
-        ? `First deploy: version ${release?.version} is in production in slot ${plan.target}.`
-        : `Version ${release?.version} is staged in slot ${plan.target}; production stays on slot ${production}.`;
+    const headline = plan.role === 'production' ? loc('FirstDeploy', release?.version, plan.target) : loc('Staged', release?.version, plan.target, production);
     finish('Deploy', after, headline, plan.notes, {
       slot: plan.target,
       stagingSlot: plan.role === 'staging' ? plan.target : '',

@@ -4,7 +4,7 @@ import * as tl from 'azure-pipelines-task-lib/task';
 import type { OnFailureInputs } from '../inputs';
 import { homeNamespace, locate } from '../model';
 import { uninstallSlot } from '../release-ops';
-import { finish, productionOutputs } from '../report';
+import { finish, loc, productionOutputs } from '../report';
 import { planWithdraw } from '../slots';
 import type { TaskContext } from '../task';
 import { openLifecycle } from './context';
@@ -14,7 +14,7 @@ export async function onFailure(ctx: TaskContext<OnFailureInputs>): Promise<void
   const lc = openLifecycle('OnFailure', ctx);
   const { inputs, log, router } = lc;
   if (!(await namespaceExists(lc, homeNamespace(inputs.app)))) {
-    tl.setResult(tl.TaskResult.Succeeded, `Nothing to withdraw: app ${inputs.app.name} is not deployed (namespace ${homeNamespace(inputs.app)} does not exist).`);
+    tl.setResult(tl.TaskResult.Succeeded, loc('NotDeployed', inputs.app.name, homeNamespace(inputs.app), 'nothing to withdraw.'));
     return;
   }
 
@@ -51,7 +51,7 @@ export async function onFailure(ctx: TaskContext<OnFailureInputs>): Promise<void
       notes.push(`Slot ${slot} (${release?.name}) was removed.`);
     }
     const after = await lc.readState('Result');
-    const headline = `Slot ${slot} was withdrawn; production stays on slot ${after.routing.production ?? '(none)'}.`;
+    const headline = loc('Withdrawn', slot, after.routing.production ?? '(none)');
     finish('OnFailure', after, headline, notes, { ...productionOutputs(after), rejectedSlot: slot });
   });
 }

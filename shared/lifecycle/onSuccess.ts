@@ -5,7 +5,7 @@ import { parseChecks } from '../checks';
 import type { OnSuccessInputs } from '../inputs';
 import { homeNamespace, locate, type Slot } from '../model';
 import { uninstallSlot } from '../release-ops';
-import { finish, productionOutputs } from '../report';
+import { finish, loc, productionOutputs } from '../report';
 import { type AppState, planPromote } from '../slots';
 import type { TaskContext } from '../task';
 import { type Lifecycle, openLifecycle } from './context';
@@ -36,7 +36,7 @@ export async function onSuccess(ctx: TaskContext<OnSuccessInputs>): Promise<void
   const checks = parseChecks(inputs.checks);
   const settings = { timeoutSeconds: inputs.checkTimeoutSeconds, intervalSeconds: inputs.checkIntervalSeconds };
   if (!(await namespaceExists(lc, homeNamespace(inputs.app)))) {
-    tl.setResult(tl.TaskResult.Succeeded, `Nothing to promote: app ${inputs.app.name} is not deployed (namespace ${homeNamespace(inputs.app)} does not exist).`);
+    tl.setResult(tl.TaskResult.Succeeded, loc('NotDeployed', inputs.app.name, homeNamespace(inputs.app), 'nothing to promote.'));
     return;
   }
 
@@ -88,7 +88,7 @@ export async function onSuccess(ctx: TaskContext<OnSuccessInputs>): Promise<void
 
     if (retiring) await retire(lc, state, retiring, notes);
     const after = await lc.readState('Result');
-    const headline = `Slot ${production} (version ${after.slots[production].release?.version}) serves production.`;
+    const headline = loc('Promoted', production, after.slots[production].release?.version);
     finish('OnSuccess', after, headline, notes, { ...productionOutputs(after), promoted: true, retiredSlot: inputs.retire === 'delete' && retiring ? retiring : '' });
   });
 }

@@ -4,7 +4,7 @@ import { parseChecks } from '../checks';
 import type { RouteTrafficInputs } from '../inputs';
 import { homeNamespace, locate } from '../model';
 import { testSlot } from '../release-ops';
-import { finish, setOutputs } from '../report';
+import { finish, loc, setOutputs } from '../report';
 import { planValidate } from '../slots';
 import type { TaskContext } from '../task';
 import { openLifecycle } from './context';
@@ -18,7 +18,7 @@ export async function routeTraffic(ctx: TaskContext<RouteTrafficInputs>): Promis
   const settings = { timeoutSeconds: inputs.checkTimeoutSeconds, intervalSeconds: inputs.checkIntervalSeconds };
   await router.preflight({ percent: inputs.trafficPercent });
   if (!(await namespaceExists(lc, homeNamespace(inputs.app)))) {
-    throw new Error(`App ${inputs.app.name} is not deployed (namespace ${homeNamespace(inputs.app)} does not exist): nothing to validate. Run Deploy first.`);
+    throw new Error(loc('NotDeployed', inputs.app.name, homeNamespace(inputs.app), 'nothing to validate. Run Deploy first.'));
   }
 
   await lc.exclusive(async () => {
@@ -46,10 +46,13 @@ export async function routeTraffic(ctx: TaskContext<RouteTrafficInputs>): Promis
       }
     }
     const after = await lc.readState('Result');
+    const version = after.slots[plan.slot].release?.version;
     const headline =
-      plan.kind === 'staging'
-        ? `Slot ${plan.slot} (version ${after.slots[plan.slot].release?.version}) passed validation${inputs.trafficPercent ? ` and receives ${inputs.trafficPercent} % of users` : ''}.`
-        : `Production (slot ${plan.slot}) passed validation.`;
+      plan.kind === 'production'
+        ? loc('ProductionValidated', plan.slot)
+        : inputs.trafficPercent
+          ? loc('StagingValidatedWithUsers', plan.slot, version, inputs.trafficPercent)
+          : loc('StagingValidated', plan.slot, version);
     finish('RouteTraffic', after, headline, checks.map((c) => `check: ${c.line}`), {
       stagingSlot: plan.kind === 'staging' ? plan.slot : '',
       productionSlot: after.routing.production ?? '',
