@@ -1,34 +1,30 @@
 // Chart-owned routing (the classic scripts' model): each slot's chart renders its own Ingress from
 // values the task sets; the router reads the rendered Ingresses to know who serves, and changes
 // routing by asking the lifecycle to re-render a slot with other values.
-import type { CheckTarget } from '../checks';
 import type { KubeObject } from '../kube';
 import { type Routing, type Slot, SLOTS, locate } from '../model';
-import { hostTarget } from './ingress';
+import { type HostFlavour, HostRouter } from './ingress';
 import { type Exposure, type Router, type RouterContext, type Values, valuesOf } from './router';
 
 /** What differs between ingress-nginx and App Gateway when the charts render the routing. */
-export interface ChartFlavour {
-  product: string;
-  defaultSettleSeconds: number;
-  percentUnsupported?: string;
+export interface ChartFlavour extends HostFlavour {
   /** Is this rendered Ingress the slot's staging route (canary / `/canary` path)? */
   isStaging(ingress: KubeObject): boolean;
   stagingPercent(ingress: KubeObject): number;
-  stagingRoute(ctx: RouterContext): Pick<CheckTarget, 'headers' | 'pathPrefix'>;
   /** The ordered re-renders that move production from `from` to `to`. */
   switchProduction(router: ChartIngressRouter, to: Slot, from: Slot): Promise<void>;
 }
 
 const RELEASE_ANNOTATION = 'meta.helm.sh/release-name';
 
-export class ChartIngressRouter implements Router {
+export class ChartIngressRouter extends HostRouter implements Router {
   readonly label: string;
 
   constructor(
-    readonly ctx: RouterContext,
+    ctx: RouterContext,
     private readonly flavour: ChartFlavour,
   ) {
+    super(ctx, flavour);
     this.label = `${flavour.product}, routing rendered by the chart`;
   }
 
@@ -87,10 +83,6 @@ export class ChartIngressRouter implements Router {
     if (routing.staging !== slot || routing.stagingPercent !== 0) await this.render(slot, 'staging', 0);
   }
 
-  async preflight(intent: { percent?: number }): Promise<void> {
-    if (intent.percent && this.flavour.percentUnsupported) throw new Error(this.flavour.percentUnsupported);
-  }
-
   async setStagingPercent(slot: Slot, percent: number): Promise<void> {
     await this.preflight({ percent });
     await this.render(slot, 'staging', percent);
@@ -118,17 +110,4 @@ export class ChartIngressRouter implements Router {
     }
   }
 
-  async settle(what: string): Promise<void> {
-    await this.ctx.log.wait(this.ctx.settleSeconds ?? this.flavour.defaultSettleSeconds, `${this.flavour.product} applies the change (${what})`);
-  }
-
-  target(exposure: Exposure, slot: Slot): CheckTarget {
-    return exposure === 'production'
-      ? hostTarget(this.ctx, `production (slot ${slot})`, { headers: {}, pathPrefix: '' })
-      : hostTarget(this.ctx, `staging (slot ${slot})`, this.flavour.stagingRoute(this.ctx));
-  }
-
-  async minimumDrainSeconds(): Promise<number> {
-    return 0;
-  }
 }

@@ -12,32 +12,58 @@ import { type Routing, type Slot, SLOTS, locate } from '../model';
 import { assertOwnable, ensure, ownedMetadata, slotServicePorts, stableService } from './objects';
 import { type Exposure, type Router, type RouterContext, type Values, valuesOf } from './router';
 
-export interface IngressFlavour {
+/** What every router in front of one public host has: a product name, a settle time, a staging route. */
+export interface HostFlavour {
   /** 'ingress-nginx' / 'App Gateway (AGIC)' */
   product: string;
   defaultSettleSeconds: number;
   /** Why a percentage is impossible, when it is. */
   percentUnsupported?: string;
-  primaryIngress(ctx: RouterContext, metadata: KubeObject['metadata'], service: string, port: number): KubeObject;
-  stagingIngress(ctx: RouterContext, metadata: KubeObject['metadata'], service: string, port: number, percent: number): KubeObject;
-  stagingPercent(ingress: KubeObject | undefined): number;
   /** What a tester adds to reach staging: a header, or a path prefix. */
   stagingRoute(ctx: RouterContext): Pick<CheckTarget, 'headers' | 'pathPrefix'>;
 }
 
-export function hostTarget(ctx: RouterContext, label: string, route: Pick<CheckTarget, 'headers' | 'pathPrefix'>): CheckTarget {
-  const host = ctx.inputs.host ?? '';
-  return { label, baseUrl: `https://${host}`, host, ...route };
+export interface IngressFlavour extends HostFlavour {
+  primaryIngress(ctx: RouterContext, metadata: KubeObject['metadata'], service: string, port: number): KubeObject;
+  stagingIngress(ctx: RouterContext, metadata: KubeObject['metadata'], service: string, port: number, percent: number): KubeObject;
+  stagingPercent(ingress: KubeObject | undefined): number;
 }
 
-export class ManagedIngressRouter implements Router {
+/** The verbs that only depend on the host: checks go to https://<host>, settling is a fixed wait. */
+export abstract class HostRouter {
+  constructor(
+    protected readonly ctx: RouterContext,
+    private readonly host: HostFlavour,
+  ) {}
+
+  async preflight(intent: { percent?: number }): Promise<void> {
+    if (intent.percent && this.host.percentUnsupported) throw new Error(this.host.percentUnsupported);
+  }
+
+  async settle(what: string): Promise<void> {
+    await this.ctx.log.wait(this.ctx.settleSeconds ?? this.host.defaultSettleSeconds, `${this.host.product} applies the change (${what})`);
+  }
+
+  target(exposure: Exposure, slot: Slot): CheckTarget {
+    const host = this.ctx.inputs.host ?? '';
+    const route = exposure === 'production' ? { headers: {}, pathPrefix: '' } : this.host.stagingRoute(this.ctx);
+    return { label: `${exposure} (slot ${slot})`, baseUrl: `https://${host}`, host, ...route };
+  }
+
+  async minimumDrainSeconds(): Promise<number> {
+    return 0;
+  }
+}
+
+export class ManagedIngressRouter extends HostRouter implements Router {
   readonly label: string;
   private readonly names;
 
   constructor(
-    private readonly ctx: RouterContext,
+    ctx: RouterContext,
     private readonly flavour: IngressFlavour,
   ) {
+    super(ctx, flavour);
     this.label = `${flavour.product}, routing managed by the task`;
     const name = ctx.app.name;
     this.names = { active: `${name}-active`, preview: `${name}-preview`, primary: name, staging: `${name}-preview` };
@@ -108,8 +134,8 @@ export class ManagedIngressRouter implements Router {
     await this.write(preview.object, `Service ${this.names.preview} selects slot ${slot}`);
   }
 
-  async preflight(intent: { percent?: number }): Promise<void> {
-    if (intent.percent && this.flavour.percentUnsupported) throw new Error(this.flavour.percentUnsupported);
+  override async preflight(intent: { percent?: number }): Promise<void> {
+    await super.preflight(intent);
     const ref = (kind: 'Service' | 'Ingress', name: string) => ({ apiVersion: kind === 'Service' ? 'v1' : 'networking.k8s.io/v1', kind, namespace: this.namespace, name });
     const { active, preview, primary, staging } = this.names;
     await assertOwnable(this.ctx.kube, this.ctx.app, [ref('Service', active), ref('Service', preview), ref('Ingress', primary), ref('Ingress', staging)]);
@@ -143,20 +169,6 @@ export class ManagedIngressRouter implements Router {
   async detach(slot: Slot): Promise<void> {
     const preview = await this.get('Service', this.names.preview);
     if (this.slotOf(preview) === slot) await this.withdrawStaging(slot);
-  }
-
-  async settle(what: string): Promise<void> {
-    await this.ctx.log.wait(this.ctx.settleSeconds ?? this.flavour.defaultSettleSeconds, `${this.flavour.product} applies the change (${what})`);
-  }
-
-  target(exposure: Exposure, slot: Slot): CheckTarget {
-    return exposure === 'production'
-      ? hostTarget(this.ctx, `production (slot ${slot})`, { headers: {}, pathPrefix: '' })
-      : hostTarget(this.ctx, `staging (slot ${slot})`, this.flavour.stagingRoute(this.ctx));
-  }
-
-  async minimumDrainSeconds(): Promise<number> {
-    return 0;
   }
 
   private async write(object: KubeObject, what: string): Promise<void> {

@@ -2,30 +2,9 @@
 // that write (the API server applies it, then goes dark and the task is SIGKILLed with its helm child),
 // followed by a re-run of the same task, ends consistent, and production never fails a request.
 import * as assert from 'node:assert/strict';
-import type { TaskRun } from '../cluster/agent';
-import type { CrashEvent } from '../cluster/apiserver/faults';
-import { checksFor, type Env, type RouterName, type TaskName, startEnv, version } from './env';
+import { crashAfter } from './crash';
+import { checksFor, type Env, type RouterName, startEnv, version } from './env';
 import { activeRelease, releasesIn } from './expect';
-
-/** Runs a task that dies right after the API's `n`-th write from now. */
-export async function crashAfter(env: Env, task: TaskName, run: number, inputs: Record<string, string>, n: number): Promise<{ crash?: CrashEvent; run: TaskRun }> {
-  const { faults } = env.cluster;
-  let crash: CrashEvent | undefined;
-  faults.crashAfterWrite(n);
-  const started = env.startTask(task, run, inputs);
-  const onCrash = (event: CrashEvent) => {
-    crash = event;
-    started.kill('SIGKILL');
-  };
-  faults.once('crash', onCrash);
-  try {
-    const result = await started.done;
-    return { crash, run: result };
-  } finally {
-    faults.off('crash', onCrash);
-    faults.clear();
-  }
-}
 
 const cases: Array<{ helm: 'v3' | 'v4'; router: RouterName; ownership: 'managed' | 'chart' }> = [
   { helm: 'v3', router: 'nginx', ownership: 'managed' },

@@ -5,6 +5,7 @@
 // slots and the crash points of both directions are covered.
 import * as assert from 'node:assert/strict';
 import type { TaskRun } from '../cluster/agent';
+import { crashAfter } from './crash';
 import { type Env, type TaskName, version } from './env';
 import { routeSummary, startGatewayEnv } from './env-gateway';
 
@@ -17,17 +18,8 @@ interface CrashRun {
 
 /** Runs a task that dies right after its Nth API write (if it makes that many), then runs it again. */
 async function crashAndRerun(env: Env, task: TaskName, run: number, n: number, inputs: Record<string, string>): Promise<CrashRun> {
-  let write: string | undefined;
-  env.cluster.faults.crashAfterWrite(n);
-  const running = env.startTask(task, run, inputs);
-  const onCrash = (event: { method: string; resource: string; name?: string }) => {
-    write = `${event.method} ${event.resource} ${event.name ?? ''}`.trim();
-    running.kill('SIGKILL');
-  };
-  env.cluster.faults.once('crash', onCrash);
-  const first = await running.done;
-  env.cluster.faults.off('crash', onCrash);
-  env.cluster.faults.clear();
+  const { crash, run: first } = await crashAfter(env, task, run, inputs, n);
+  const write = crash && `${crash.method} ${crash.resource} ${crash.name ?? ''}`.trim();
   if (write === undefined) {
     assert.equal(first.outcome, 'Succeeded', `${task} without a crash:\n${first.log}`);
     return { crashed: false, rerun: first };

@@ -3,36 +3,10 @@
 // dark and the task is SIGKILLed with its helm child), followed by a re-run of the same task, ends
 // consistent, and four users resolving the profile's name through their DNS caches never fail.
 import * as assert from 'node:assert/strict';
-import type { EventEmitter } from 'node:events';
-import type { TaskRun } from '../cluster/agent';
-import { checksFor, type TaskName, version } from './env';
+import { type CrashFaults, crashAfter } from './crash';
+import { checksFor, version } from './env';
 import { endpointsOf, startTrafficManagerEnv, type TmEnv } from './env-trafficmanager';
 import { releasesIn } from './expect';
-
-/** What the API server's and the fake ARM's fault hooks have in common. */
-interface CrashFaults extends EventEmitter {
-  crashAfterWrite(n: number): unknown;
-  clear(): void;
-}
-
-/** Runs a task that dies right after the `n`-th write from now that `faults` sees. */
-async function crashAfter(env: TmEnv, faults: CrashFaults, task: TaskName, run: number, inputs: Record<string, string>, n: number): Promise<{ crash?: string; run: TaskRun }> {
-  let crash: string | undefined;
-  faults.crashAfterWrite(n);
-  const started = env.startTask(task, run, inputs);
-  const onCrash = (event: { method: string; path: string }) => {
-    crash = `${event.method} ${event.path.replace(/^.*\/providers\//, '…/')}`;
-    started.kill('SIGKILL');
-  };
-  faults.once('crash', onCrash);
-  try {
-    const result = await started.done;
-    return { crash, run: result };
-  } finally {
-    faults.off('crash', onCrash);
-    faults.clear();
-  }
-}
 
 const cases = [
   { helm: 'v3', ownership: 'managed', layout: 'shared', endpointType: 'ExternalEndpoints' },
@@ -76,8 +50,8 @@ for (const c of cases) {
       const faults: CrashFaults = where === 'api' ? env.cluster.faults : env.tm.faults;
       for (const [task, inputs] of [['Deploy', version(v)], ['OnSuccess', checksFor(v)]] as const) {
         const point = Math.min(n, writes[where][task]);
-        const crashed = await crashAfter(env, faults, task, run, inputs, point);
-        seen.push(`${task} ${where} write ${point}: ${crashed.crash ?? 'no crash'}`);
+        const crashed = await crashAfter(env, task, run, inputs, point, faults);
+        seen.push(`${task} ${where} write ${point}: ${crashed.crash ? `${crashed.crash.method} ${crashed.crash.path.replace(/^.*\/providers\//, '…/')}` : 'no crash'}`);
         assert.ok(crashed.crash, `${task} made fewer than ${point} ${where} writes: ${crashed.run.log}`);
         const rerun = await env.task(task, run, inputs);
         assert.equal(rerun.outcome, 'Succeeded', `re-run of ${task} after ${seen.at(-1)}: ${rerun.message}\n${rerun.log}`);

@@ -67,7 +67,7 @@ export class EventLog {
   private firstRv: number;
 
   constructor(
-    private readonly store: Store,
+    store: Store,
     private readonly capacity = 4000,
   ) {
     this.firstRv = Number(store.resourceVersion);
