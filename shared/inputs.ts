@@ -1,7 +1,6 @@
 // Typed, validated task inputs. One reader for all four tasks; every bad input is one clear error.
 // CONTRACT (filled in by the foundation work): the types below are what the lifecycle consumes.
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import type { App, RouterKind, RoutingOwnership } from './model';
 import type * as TaskLib from 'azure-pipelines-task-lib/task';
 import type * as TaskLibInternal from 'azure-pipelines-task-lib/internal';
@@ -13,6 +12,7 @@ import {
   Reader,
   RETIRE_POLICIES,
 } from './inputsource';
+import { readChart, readSecretValues, readValueFiles } from './chartinputs';
 import { readRouting } from './routinginputs';
 import * as v from './validate';
 
@@ -381,56 +381,6 @@ function readRunId(r: Reader): string {
   const buildId = r.src.variable('Build.BuildId');
   const run = releaseId ? `release-${releaseId}` : buildId ? `build-${buildId}` : `manual-${Date.now()}`;
   return project ? `${project}.${run}` : run;
-}
-
-function readChart(r: Reader): ChartInputs {
-  const chart = r.required('chart', 'a local chart folder or .tgz, a chart name with chartRepository, or an oci:// reference');
-  const version = r.text('chartVersion');
-  if (version !== undefined && /\s/.test(version)) {
-    throw new v.InputError(`Input 'chartVersion' is '${version}'; a chart version has no spaces (e.g. 1.4.0).`);
-  }
-  const repository = r.text('chartRepository');
-  if (repository !== undefined) {
-    if (!v.isHttpUrl(repository)) {
-      throw new v.InputError(`Input 'chartRepository' is '${repository}', which is not an http(s) URL; put oci:// references in 'chart' itself.`);
-    }
-    if (chart.includes('/')) {
-      throw new v.InputError(`With 'chartRepository' set, input 'chart' is the chart's name in that repository (e.g. calculator), not '${chart}'.`);
-    }
-    return { chart, repository, version };
-  }
-  if (chart.startsWith('oci://')) {
-    if (!/^oci:\/\/[^\s/]+\/\S+$/.test(chart)) {
-      throw new v.InputError(`Input 'chart' is '${chart}', which is not an OCI reference such as oci://myacr.azurecr.io/helm/calculator.`);
-    }
-    return { chart, version };
-  }
-  if (/^https?:\/\//.test(chart)) return { chart, version };
-  const local = path.resolve(r.workingDirectory(), chart);
-  if (!fs.existsSync(local)) {
-    throw new v.InputError(
-      `Chart '${chart}' was not found at ${local}; give a local chart folder or .tgz, a chart name with 'chartRepository', or an oci:// reference.`,
-    );
-  }
-  return { chart: local, version };
-}
-
-function readValueFiles(r: Reader): string[] {
-  return v.lines(r.text('valueFiles')).map((file) => {
-    if (/^https?:\/\//.test(file)) return file;
-    const local = path.resolve(r.workingDirectory(), file);
-    if (!fs.statSync(local, { throwIfNoEntry: false })?.isFile()) {
-      throw new v.InputError(`Input 'valueFiles': the values file '${file}' was not found at ${local}.`);
-    }
-    return local;
-  });
-}
-
-/** Each value is registered as a secret as soon as it is read, before anything could log it. */
-function readSecretValues(r: Reader): Array<[string, string]> {
-  const pairs = v.parseKeyValueLines('secretValues', r.src.secretInput('secretValues'));
-  for (const [, value] of pairs) if (value !== '') r.src.setSecret(value);
-  return pairs;
 }
 
 function readChecks(r: Reader): { checks: string; checkTimeoutSeconds: number; checkIntervalSeconds: number } {
