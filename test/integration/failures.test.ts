@@ -103,6 +103,19 @@ describe('failure paths and bad input: managed nginx, helm v4', function () {
     assert.deepEqual(releasesIn(env, 'calc'), ['calc-blue']);
   });
 
+  it('secret values reach the release and never the log, even with System.Debug', async () => {
+    const secret = 'S3cr3t-Pa55w0rd-for-the-db';
+    const run = await env.task('Deploy', 60, { ...version('2.0.0'), secretValues: `db.password=${secret}` }, { variables: { 'System.Debug': 'true' } });
+    assert.equal(run.outcome, 'Succeeded', run.log);
+    assert.ok(run.secretsRegistered.includes(secret), 'registered with the agent');
+    // The one place it may appear is the command that registers it (the agent consumes that line).
+    const printed = (run.rawStdout + run.rawStderr).split('\n').filter((l) => !l.startsWith('##vso[task.setsecret]'));
+    assert.deepEqual(printed.filter((l) => l.includes(secret)), [], 'the task never printed it');
+    const values = await env.cluster.helm('v4', ['get', 'values', 'calc-green', '-n', 'calc', '-o', 'json']);
+    assert.equal(JSON.parse(values.stdout).db.password, secret, 'helm got it (through a values file)');
+    assert.equal((await env.task('OnFailure', 60)).outcome, 'Succeeded');
+  });
+
   it('RouteTraffic with a malformed check fails before anything happens', async () => {
     const { result, writes } = await attempt('RouteTraffic', { checks: 'GET /ping expect ok' });
     failedClearly(result, /Check "GET \/ping expect ok" is not valid/);
