@@ -97,7 +97,8 @@ export function openLifecycle<I extends CommonInputs>(task: string, ctx: TaskCon
       try {
         return await body();
       } finally {
-        await lease.release();
+        // A lease we cannot give back expires on its own; the step's own outcome is what matters.
+        await lease.release().catch((err) => log.warn(`Could not release the lease of app ${inputs.app.name}: ${(err as Error).message}`));
       }
     },
   };

@@ -46,7 +46,7 @@ export async function onFailure(ctx: TaskContext<OnFailureInputs>): Promise<void
     } else {
       await log.step(`Remove slot ${slot} (${release?.name}, ${release?.status})`, async () => {
         await router.detach(slot);
-        await uninstallSlot(ctx.helm, locate(inputs.app, slot), '10m0s');
+        await uninstallSlot(ctx.helm, locate(inputs.app, slot), lc.timeout);
       });
       notes.push(`Slot ${slot} (${release?.name}) was removed.`);
     }
