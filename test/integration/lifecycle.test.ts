@@ -29,7 +29,10 @@ for (const { helm, router, ownership } of matrix) {
       probe.mark('deploy v2');
       runs.deploy2 = await env.task('Deploy', 2, version('2.0.0'));
       probe.mark('route v2');
-      runs.route2 = await env.task('RouteTraffic', 2, checksFor('2.0.0'));
+      const canary: Record<string, string> = router === 'nginx' ? { trafficPercent: '20' } : {};
+      runs.route2 = await env.task('RouteTraffic', 2, { ...checksFor('2.0.0'), helmTest: 'true', ...canary });
+      probe.mark('canary v2');
+      await new Promise((r) => setTimeout(r, 2000));
       probe.mark('promote v2');
       runs.success2 = await env.task('OnSuccess', 2, checksFor('2.0.0'));
       probe.mark('deploy v3');
@@ -58,9 +61,18 @@ for (const { helm, router, ownership } of matrix) {
       assert.deepEqual(phase(result, 'deploy v2').versions, { '1.0.0': phase(result, 'deploy v2').requests }, 'users only ever saw v1 while v2 was staged');
     });
 
-    it('RouteTraffic validates v2 through the staging route', () => {
+    it('RouteTraffic validates v2 through the staging route, runs helm test, and (nginx) gives it 20 % of users', () => {
       expectOutcome(runs.route2, 'Succeeded');
       assert.match(runs.route2.log, /PASS staging \(slot green\)/);
+      assert.match(runs.route2.log, /helm test calc-green/);
+      assert.equal(runs.route2.outputs.checksPassed, 'true');
+      const versions = phase(result, 'canary v2').versions;
+      if (router === 'nginx') {
+        assert.equal(runs.route2.outputs.trafficPercent, '20');
+        assert.ok(versions['1.0.0'] > 0 && versions['2.0.0'] > 0, `users see both versions during the canary: ${JSON.stringify(versions)}`);
+      } else {
+        assert.deepEqual(Object.keys(versions), ['1.0.0'], 'App Gateway: testers only');
+      }
     });
 
     it('OnSuccess switches production to v2 and retires slot blue', async () => {

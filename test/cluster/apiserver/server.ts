@@ -172,6 +172,7 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
   function read(target: ResourceTarget, query: URLSearchParams): Reply {
     const { resource: r, namespace, name } = target;
     if (!name) return { status: 200, body: listObjects(store, r, namespace, query) };
+    if (target.subresource === 'log' && r.kind === 'Pod') return { status: 200, body: podLog(registry.get(r, namespace, name) as KubeObject) };
     if (target.subresource && target.subresource !== 'status') throw pathNotFound();
     return { status: 200, body: registry.get(r, namespace, name) };
   }
@@ -299,6 +300,13 @@ function safely(fn: () => Reply): Reply {
 function errorReply(err: unknown): Reply {
   const e = toApiError(err);
   return { status: e.code, body: statusObject(e) };
+}
+
+/** No container runs here: a pod's log is one line saying what the fake made of it (helm test --logs reads it). */
+function podLog(pod: KubeObject): string {
+  const env = (pod.spec?.containers ?? []).flatMap((c: { env?: Array<{ name: string; value?: string }> }) => c.env ?? []);
+  const failing = env.some((e: { name: string; value?: string }) => e.name === 'FAIL' && e.value === 'true');
+  return `[local cluster] pod ${pod.metadata.name}: phase ${pod.status?.phase ?? 'Pending'}${failing ? ' (FAIL=true)' : ''}\n`;
 }
 
 function send(res: http.ServerResponse, reply: Reply): void {
