@@ -3,7 +3,7 @@
 // match), and fires once. `crashAfterWrite` models the API server (or the client's link to it) dying
 // right after a write was persisted: the write is applied, its response is never sent, and every
 // request is dropped until `clear()`. The 'crash' event lets a harness SIGKILL the client at that moment.
-import { EventEmitter } from 'node:events';
+import { type Match, WriteFaults } from '../write-faults';
 
 export interface WriteInfo {
   method: string;
@@ -15,7 +15,7 @@ export interface WriteInfo {
   name?: string;
 }
 
-export type WriteMatch = Partial<Pick<WriteInfo, 'method' | 'resource' | 'subresource' | 'namespace' | 'name'>> | ((write: WriteInfo) => boolean);
+export type WriteMatch = Match<WriteInfo>;
 
 export type FaultAction =
   | { type: 'fail'; status: number }
@@ -23,38 +23,12 @@ export type FaultAction =
   | { type: 'drop' }
   | { type: 'crash' };
 
-interface Armed {
-  remaining: number;
-  match?: WriteMatch;
-  action: FaultAction;
-}
-
 export interface CrashEvent extends WriteInfo {
   /** 1-based count of the write among all writes since the server started. */
   index: number;
 }
 
-function matches(match: WriteMatch | undefined, write: WriteInfo): boolean {
-  if (!match) return true;
-  if (typeof match === 'function') return match(write);
-  return Object.entries(match).every(([k, v]) => v === undefined || write[k as keyof WriteInfo] === v);
-}
-
-export class Faults extends EventEmitter {
-  private armed: Armed[] = [];
-  private writes = 0;
-  private isDark = false;
-
-  /** Writes seen since the server started (faulted ones included). */
-  get writeCount(): number {
-    return this.writes;
-  }
-
-  /** True after a crash fault fired, until `clear()`: the server answers nothing. */
-  get dark(): boolean {
-    return this.isDark;
-  }
-
+export class Faults extends WriteFaults<WriteInfo, FaultAction> {
   /** The Nth (matching) write from now is answered `status` (default 500) and changes nothing. */
   failWrite(n: number, status = 500, match?: WriteMatch): this {
     return this.arm(n, { type: 'fail', status }, match);
@@ -73,37 +47,6 @@ export class Faults extends EventEmitter {
   /** The Nth (matching) write from now is applied, then the server goes dark (see the file comment). */
   crashAfterWrite(n: number, match?: WriteMatch): this {
     return this.arm(n, { type: 'crash' }, match);
-  }
-
-  /** Disarms every fault and ends a crash: the server answers again. */
-  clear(): void {
-    this.armed = [];
-    this.isDark = false;
-  }
-
-  private arm(n: number, action: FaultAction, match?: WriteMatch): this {
-    if (!Number.isInteger(n) || n < 1) throw new Error(`fault needs n >= 1, got ${n}`);
-    this.armed.push({ remaining: n, match, action });
-    return this;
-  }
-
-  /** Called by the server for every write; returns the fault to act on, if one fires now. */
-  onWrite(write: WriteInfo): { action: FaultAction; index: number } | undefined {
-    this.writes += 1;
-    let fired: FaultAction | undefined;
-    for (const a of this.armed) {
-      if (!matches(a.match, write)) continue;
-      a.remaining -= 1;
-      if (a.remaining === 0 && !fired) fired = a.action;
-    }
-    this.armed = this.armed.filter((a) => a.remaining > 0);
-    return fired && { action: fired, index: this.writes };
-  }
-
-  /** Called by the server once a crash write has been applied. */
-  goDark(event: CrashEvent): void {
-    this.isDark = true;
-    this.emit('crash', event);
   }
 }
 

@@ -3,7 +3,7 @@
 // and fires once. `crashAfterWrite` models ARM (or the task's link to it) dying right after a write was
 // persisted: the write is applied, its response is never sent, and every request hangs until `clear()`.
 // The 'crash' event lets a harness SIGKILL the task at that moment.
-import { EventEmitter } from 'node:events';
+import { type Match, WriteFaults } from '../write-faults';
 import { armError, type AzureResponse } from './server';
 import type { EndpointType } from './trafficmanager-model';
 
@@ -16,7 +16,7 @@ export interface TmWriteInfo {
   endpoint?: string;
 }
 
-export type TmWriteMatch = Partial<Omit<TmWriteInfo, 'path'>> | ((write: TmWriteInfo) => boolean);
+export type TmWriteMatch = Match<TmWriteInfo>;
 
 export type TmFaultAction = { type: 'fail'; response: AzureResponse } | { type: 'delay'; ms: number } | { type: 'crash' };
 
@@ -25,40 +25,15 @@ export interface TmCrashEvent extends TmWriteInfo {
   index: number;
 }
 
-interface Armed {
-  remaining: number;
-  match?: TmWriteMatch;
-  action: TmFaultAction;
-}
-
-function matches(match: TmWriteMatch | undefined, write: TmWriteInfo): boolean {
-  if (!match) return true;
-  if (typeof match === 'function') return match(write);
-  return Object.entries(match).every(([k, v]) => v === undefined || write[k as keyof TmWriteInfo] === v);
-}
-
 /** `429` gets ARM's throttling shape (with Retry-After), anything else a generic service error. */
 export function faultResponse(status: number): AzureResponse {
   if (status === 429) return { ...armError(429, 'TooManyRequests', 'injected fault: throttled'), headers: { 'retry-after': '1' } };
   return armError(status, status >= 500 ? 'InternalServerError' : 'BadRequest', `injected fault: status ${status}`);
 }
 
-export class TrafficManagerFaults extends EventEmitter {
-  private armed: Armed[] = [];
+export class TrafficManagerFaults extends WriteFaults<TmWriteInfo, TmFaultAction> {
   private readsArmed: Array<{ remaining: number; response: AzureResponse }> = [];
-  private writes = 0;
-  private isDark = false;
   private readonly parked: Array<(r: AzureResponse) => void> = [];
-
-  /** Writes seen since the fake started (faulted and refused ones included). */
-  get writeCount(): number {
-    return this.writes;
-  }
-
-  /** True after a crash fault fired, until `clear()`: nothing is answered. */
-  get dark(): boolean {
-    return this.isDark;
-  }
 
   /** The Nth (matching) write from now is answered with `status` (or this response) and changes nothing. */
   failWrite(n: number, status: number | AzureResponse = 500, match?: TmWriteMatch): this {
@@ -83,30 +58,10 @@ export class TrafficManagerFaults extends EventEmitter {
   }
 
   /** Disarms every fault and ends a crash: requests are answered again (those parked get 503). */
-  clear(): void {
-    this.armed = [];
+  override clear(): void {
+    super.clear();
     this.readsArmed = [];
-    this.isDark = false;
     for (const answer of this.parked.splice(0)) answer(armError(503, 'ServiceUnavailable', 'the fake ARM was down'));
-  }
-
-  private arm(n: number, action: TmFaultAction, match?: TmWriteMatch): this {
-    if (!Number.isInteger(n) || n < 1) throw new Error(`fault needs n >= 1, got ${n}`);
-    this.armed.push({ remaining: n, match, action });
-    return this;
-  }
-
-  /** Called for every write; returns the fault that fires now, if any. */
-  onWrite(write: TmWriteInfo): { action: TmFaultAction; index: number } | undefined {
-    this.writes += 1;
-    let fired: TmFaultAction | undefined;
-    for (const a of this.armed) {
-      if (!matches(a.match, write)) continue;
-      a.remaining -= 1;
-      if (a.remaining === 0 && !fired) fired = a.action;
-    }
-    this.armed = this.armed.filter((a) => a.remaining > 0);
-    return fired && { action: fired, index: this.writes };
   }
 
   /** Called for every read; returns the response to answer instead, if a read fault fires now. */
@@ -123,10 +78,5 @@ export class TrafficManagerFaults extends EventEmitter {
   /** A response that is only sent after `clear()`. */
   park(): Promise<AzureResponse> {
     return new Promise((resolve) => this.parked.push(resolve));
-  }
-
-  goDark(event: TmCrashEvent): void {
-    this.isDark = true;
-    this.emit('crash', event);
   }
 }
