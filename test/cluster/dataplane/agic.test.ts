@@ -1,8 +1,6 @@
 // AGIC routing table: one row per rule of notes/routing-semantics.md, plus App Gateway's path syntax.
 import * as assert from 'node:assert/strict';
-import { Store, type KubeObject } from '../store';
-import { startDataPlane, type DataPlane } from './index';
-import { clear, closeClientAgent, get, ingress, put, release, type IngressSpec } from './fixtures';
+import { ingress, release, type IngressSpec, routingTable, type RoutingRow } from './fixtures';
 import { appGatewayPath, rewritePath } from './agic';
 
 const NS = 'calc';
@@ -14,19 +12,8 @@ const production = (spec: Partial<IngressSpec> = {}) => ingress(NS, 'calc', { cl
 const staging = (spec: Partial<IngressSpec> = {}) =>
   ingress(NS, 'calc-canary', { className: CLASS, host: HOST, path: '/canary/*', pathType: 'ImplementationSpecific', service: 'calc-green', created: 20, annotations: { [PREFIX]: '/' }, ...spec });
 
-interface Row {
-  rule: string;
-  objects: KubeObject[];
-  path?: string;
-  host?: string;
-  headers?: Record<string, string>;
-  status: number;
-  release?: string;
-  /** The path the pod saw. */
-  podPath?: string;
-}
 
-const rows: Row[] = [
+const rows: RoutingRow[] = [
   { rule: 'host + path: production at / answers', objects: [...slots(), production()], path: '/ping', status: 200, release: 'calc-blue', podPath: '/ping' },
   { rule: 'staging at /canary/* with backend-path-prefix / reaches the pod as /ping', objects: [...slots(), production(), staging()], path: '/canary/ping', status: 200, release: 'calc-green', podPath: '/ping' },
   { rule: 'staging at /canary Prefix with backend-path-prefix / reaches the pod as /ping', objects: [...slots(), production(), staging({ path: '/canary', pathType: 'Prefix' })], path: '/canary/ping', status: 200, release: 'calc-green', podPath: '/ping' },
@@ -48,24 +35,7 @@ const rows: Row[] = [
 ];
 
 describe('data plane: AGIC routing semantics', () => {
-  const store = new Store();
-  let dp: DataPlane;
-  before(async () => (dp = await startDataPlane(store, { controller: 'agic' })));
-  after(async () => {
-    await dp.close();
-    closeClientAgent();
-  });
-  beforeEach(() => clear(store));
-
-  for (const row of rows) {
-    it(row.rule, async () => {
-      put(store, ...row.objects);
-      const answer = await get(dp.url, row.host ?? HOST, row.path ?? '/', row.headers);
-      assert.equal(answer.status, row.status, JSON.stringify(answer.body));
-      if (row.release) assert.equal(answer.body.release, row.release);
-      if (row.podPath) assert.equal(answer.body.path, row.podPath);
-    });
-  }
+  routingTable('agic', rows, { host: HOST });
 
   it('translates Ingress paths to App Gateway path rules and rewrites the matched prefix', () => {
     assert.deepEqual(

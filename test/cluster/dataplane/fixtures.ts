@@ -1,8 +1,10 @@
 // Test helpers: the objects real controllers would have produced (pods with IPs and Ready conditions,
 // Services, Ingresses, Gateway API objects), put straight into a Store, and an HTTP client for the
 // data plane (fetch cannot set the Host header).
+import * as assert from 'node:assert/strict';
 import * as http from 'node:http';
-import { RESOURCES, type KubeObject, type ResourceType, type Store } from '../store';
+import { RESOURCES, type KubeObject, type ResourceType, Store } from '../store';
+import { type DataPlane, startDataPlane } from './index';
 
 export const resource = (kind: string) => RESOURCES.find((r) => r.kind === kind) as ResourceType;
 const BASE = Date.parse('2025-01-01T00:00:00Z');
@@ -175,4 +177,49 @@ export async function tally(n: number, send: () => Promise<Answer>, key: (a: Ans
 
 export function closeClientAgent(): void {
   agent.destroy();
+}
+
+/** One row of a controller's routing-semantics table: objects in the store, a request, the answer. */
+export interface RoutingRow {
+  rule: string;
+  objects: KubeObject[];
+  path?: string;
+  host?: string;
+  headers?: Record<string, string>;
+  /** Expected status and, for 200, the release that answered. */
+  status?: number;
+  release?: string;
+  /** The path the pod saw (after rewrites). */
+  podPath?: string;
+  /** Weighted rows: share of `release` over n requests, in percent (+/- 6). */
+  share?: { release: string; percent: number; n: number };
+}
+
+/** Registers one mocha test per row against a data plane emulating `controller`, with a fresh store per row. */
+export function routingTable(controller: Parameters<typeof startDataPlane>[1]['controller'], rows: RoutingRow[], options: { seed?: number; host: string }): { store: Store; plane: () => DataPlane } {
+  const store = new Store();
+  let dp: DataPlane;
+  before(async () => (dp = await startDataPlane(store, { controller, seed: options.seed })));
+  after(async () => {
+    await dp.close();
+    closeClientAgent();
+  });
+  beforeEach(() => clear(store));
+  for (const row of rows) {
+    it(row.rule, async () => {
+      put(store, ...row.objects);
+      const send = () => get(dp.url, row.host ?? options.host, row.path ?? '/', row.headers);
+      if (row.share) {
+        const counts = await tally(row.share.n, send, (a) => (a.status === 200 ? (a.body.release as string) : String(a.status)));
+        const percent = (100 * (counts[row.share.release] ?? 0)) / row.share.n;
+        assert.ok(Math.abs(percent - row.share.percent) <= 6, `expected ~${row.share.percent} % ${row.share.release}, got ${percent.toFixed(1)} % (${JSON.stringify(counts)})`);
+        return;
+      }
+      const answer = await send();
+      assert.equal(answer.status, row.status, JSON.stringify(answer.body));
+      if (row.release) assert.equal(answer.body.release, row.release);
+      if (row.podPath) assert.equal(answer.body.path, row.podPath);
+    });
+  }
+  return { store, plane: () => dp };
 }

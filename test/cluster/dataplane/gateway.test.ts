@@ -2,9 +2,8 @@
 // status the emulator writes back like a gateway controller.
 import * as assert from 'node:assert/strict';
 import { setImmediate as tick } from 'node:timers/promises';
-import { Store, type KubeObject } from '../store';
-import { startDataPlane, type DataPlane } from './index';
-import { clear, closeClientAgent, gateway, get, httpRoute, put, referenceGrant, release, resource, tally } from './fixtures';
+import type { KubeObject } from '../store';
+import { gateway, httpRoute, put, referenceGrant, release, resource, routingTable, type RoutingRow } from './fixtures';
 
 const NS = 'calc';
 const HOST = 'calc.test';
@@ -16,32 +15,22 @@ const defaultRule = (...backendRefs: object[]) => ({ backendRefs });
 const route = (rules: object[], extra: Record<string, unknown> = {}, name = 'calc', ns = NS, created = 0) =>
   httpRoute(ns, name, { parentRefs: [{ name: 'gw', namespace: NS }], hostnames: [HOST], rules, ...extra }, created);
 
-interface Row {
-  rule: string;
-  objects: KubeObject[];
-  path?: string;
-  host?: string;
-  headers?: Record<string, string>;
-  status?: number;
-  release?: string;
-  share?: { key: string; percent: number; n: number };
-}
 
 const standard = () => [...slots(), gw()];
-const rows: Row[] = [
+const rows: RoutingRow[] = [
   { rule: 'header match (Exact) -> staging backend', objects: [...standard(), route([headerRule(), defaultRule(to('calc-blue'))])], headers: { canary: 'always' }, status: 200, release: 'calc-green' },
   { rule: 'header value is matched exactly (case-sensitive)', objects: [...standard(), route([headerRule(), defaultRule(to('calc-blue'))])], headers: { canary: 'Always' }, status: 200, release: 'calc-blue' },
   { rule: 'header names are case-insensitive', objects: [...standard(), route([{ matches: [{ headers: [{ name: 'X-Canary', value: 'on' }] }], backendRefs: [to('calc-green')] }, defaultRule(to('calc-blue'))])], headers: { 'x-canary': 'on' }, status: 200, release: 'calc-green' },
   { rule: 'no header -> the default rule', objects: [...standard(), route([headerRule(), defaultRule(to('calc-blue'))])], status: 200, release: 'calc-blue' },
-  { rule: 'backendRef weights 70/30 -> 30 % to green', objects: [...standard(), route([defaultRule(to('calc-blue', 70), to('calc-green', 30))])], share: { key: 'calc-green', percent: 30, n: 600 } },
-  { rule: 'weight 0 receives no traffic', objects: [...standard(), route([defaultRule(to('calc-blue', 1), to('calc-green', 0))])], share: { key: 'calc-green', percent: 0, n: 200 } },
+  { rule: 'backendRef weights 70/30 -> 30 % to green', objects: [...standard(), route([defaultRule(to('calc-blue', 70), to('calc-green', 30))])], share: { release: 'calc-green', percent: 30, n: 600 } },
+  { rule: 'weight 0 receives no traffic', objects: [...standard(), route([defaultRule(to('calc-blue', 1), to('calc-green', 0))])], share: { release: 'calc-green', percent: 0, n: 200 } },
   { rule: 'all weights 0 -> 500', objects: [...standard(), route([defaultRule(to('calc-blue', 0), to('calc-green', 0))])], status: 500 },
   { rule: 'a rule without backendRefs -> 500', objects: [...standard(), route([{ matches: [{ path: { type: 'PathPrefix', value: '/' } }] }])], status: 500 },
   { rule: 'cross-namespace backendRef without ReferenceGrant -> 500 (RefNotPermitted)', objects: [...standard(), ...slots('calc-green-ns'), route([defaultRule(to('calc-green', 1, 'calc-green-ns'))])], status: 500 },
   { rule: 'cross-namespace backendRef with a ReferenceGrant -> served', objects: [...standard(), ...slots('calc-green-ns'), referenceGrant('calc-green-ns', 'allow-calc', NS), route([defaultRule(to('calc-green', 1, 'calc-green-ns'))])], status: 200, release: 'calc-green' },
   { rule: 'a ReferenceGrant for another Service name does not allow it', objects: [...standard(), ...slots('calc-green-ns'), referenceGrant('calc-green-ns', 'allow-calc', NS, 'calc-blue'), route([defaultRule(to('calc-green', 1, 'calc-green-ns'))])], status: 500 },
   { rule: 'a ReferenceGrant from another namespace does not allow it', objects: [...standard(), ...slots('calc-green-ns'), referenceGrant('calc-green-ns', 'allow-other', 'other'), route([defaultRule(to('calc-green', 1, 'calc-green-ns'))])], status: 500 },
-  { rule: 'an invalid backendRef gets its share answered 500', objects: [...standard(), ...slots('calc-green-ns'), route([defaultRule(to('calc-blue', 50), to('calc-green', 50, 'calc-green-ns'))])], share: { key: '500', percent: 50, n: 400 } },
+  { rule: 'an invalid backendRef gets its share answered 500', objects: [...standard(), ...slots('calc-green-ns'), route([defaultRule(to('calc-blue', 50), to('calc-green', 50, 'calc-green-ns'))])], share: { release: '500', percent: 50, n: 400 } },
   { rule: 'backend Service missing -> 500 (BackendNotFound)', objects: [...standard(), route([defaultRule(to('calc-red'))])], status: 500 },
   { rule: 'backend with no ready pod -> 503', objects: [...release(NS, 'calc-blue', '1.0.0', { ready: false }), gw(), route([defaultRule(to('calc-blue'))])], status: 503 },
   { rule: 'Exact path beats a longer-matching prefix', objects: [...standard(), route([{ matches: [{ path: { type: 'PathPrefix', value: '/api' } }], backendRefs: [to('calc-blue')] }, { matches: [{ path: { type: 'Exact', value: '/api/ping' } }], backendRefs: [to('calc-green')] }])], path: '/api/ping', status: 200, release: 'calc-green' },
@@ -59,30 +48,7 @@ const rows: Row[] = [
 ];
 
 describe('data plane: Gateway API routing semantics', () => {
-  const store = new Store();
-  let dp: DataPlane;
-  before(async () => (dp = await startDataPlane(store, { controller: 'gateway', seed: 3 })));
-  after(async () => {
-    await dp.close();
-    closeClientAgent();
-  });
-  beforeEach(() => clear(store));
-
-  for (const row of rows) {
-    it(row.rule, async () => {
-      put(store, ...row.objects);
-      const send = () => get(dp.url, row.host ?? HOST, row.path ?? '/', row.headers);
-      if (row.share) {
-        const counts = await tally(row.share.n, send, (a) => (a.status === 200 ? (a.body.release as string) : String(a.status)));
-        const percent = (100 * (counts[row.share.key] ?? 0)) / row.share.n;
-        assert.ok(Math.abs(percent - row.share.percent) <= 6, `expected ~${row.share.percent} % ${row.share.key}, got ${percent.toFixed(1)} % (${JSON.stringify(counts)})`);
-        return;
-      }
-      const answer = await send();
-      assert.equal(answer.status, row.status, JSON.stringify(answer.body));
-      if (row.release) assert.equal(answer.body.release, row.release);
-    });
-  }
+  const { store } = routingTable('gateway', rows, { seed: 3, host: HOST });
 
   describe('route status written back like a gateway controller', () => {
     const conditions = (name = 'calc', parent = 0) => {

@@ -1,8 +1,6 @@
 // ingress-nginx routing table: one row per rule of notes/routing-semantics.md (plus path matching).
 import * as assert from 'node:assert/strict';
-import { Store, type KubeObject } from '../store';
-import { startDataPlane, type DataPlane } from './index';
-import { clear, closeClientAgent, get, ingress, put, release, tally, type IngressSpec } from './fixtures';
+import { get, ingress, put, release, type IngressSpec, routingTable, type RoutingRow } from './fixtures';
 
 const NS = 'calc';
 const HOST = 'calc.test';
@@ -13,20 +11,8 @@ const canary = (annotations: Record<string, string>, spec: Partial<IngressSpec> 
   ingress(NS, name, { className: 'nginx', host: HOST, service: 'calc-green', created: 20, ...spec, annotations: { [`${P}canary`]: 'true', ...annotations } });
 const cookie = (c: string) => ({ cookie: c });
 
-interface Row {
-  rule: string;
-  objects: KubeObject[];
-  path?: string;
-  host?: string;
-  headers?: Record<string, string>;
-  /** Expected status and, for 200, the release that answered. */
-  status?: number;
-  release?: string;
-  /** Weighted rows: share of `release` over n requests, in percent. */
-  share?: { release: string; percent: number; n: number };
-}
 
-const rows: Row[] = [
+const rows: RoutingRow[] = [
   { rule: 'primary alone serves the host', objects: [...slots(), primary()], status: 200, release: 'calc-blue' },
   { rule: 'canary-by-header: always -> canary', objects: [...slots(), primary(), canary({ [`${P}canary-by-header`]: 'canary' })], headers: { canary: 'always' }, status: 200, release: 'calc-green' },
   { rule: 'canary-by-header: never -> primary (even at weight 100)', objects: [...slots(), primary(), canary({ [`${P}canary-by-header`]: 'canary', [`${P}canary-weight`]: '100' })], headers: { canary: 'never' }, status: 200, release: 'calc-blue' },
@@ -77,41 +63,18 @@ const rows: Row[] = [
 ];
 
 describe('data plane: ingress-nginx routing semantics', () => {
-  const store = new Store();
-  let dp: DataPlane;
-  before(async () => (dp = await startDataPlane(store, { controller: 'nginx', seed: 7 })));
-  after(async () => {
-    await dp.close();
-    closeClientAgent();
-  });
-  beforeEach(() => clear(store));
-
-  for (const row of rows) {
-    it(row.rule, async () => {
-      put(store, ...row.objects);
-      const send = () => get(dp.url, row.host ?? HOST, row.path ?? '/', row.headers);
-      if (row.share) {
-        const counts = await tally(row.share.n, send, (a) => (a.status === 200 ? (a.body.release as string) : String(a.status)));
-        const percent = (100 * (counts[row.share.release] ?? 0)) / row.share.n;
-        assert.ok(Math.abs(percent - row.share.percent) <= 6, `expected ~${row.share.percent} % ${row.share.release}, got ${percent.toFixed(1)} % (${JSON.stringify(counts)})`);
-        return;
-      }
-      const answer = await send();
-      assert.equal(answer.status, row.status, JSON.stringify(answer.body));
-      if (row.release) assert.equal(answer.body.release, row.release);
-    });
-  }
+  const { store, plane } = routingTable('nginx', rows, { seed: 7, host: HOST });
 
   it('answers from a pod: version from VERSION env else the image tag, round robin, debugging headers', async () => {
     put(store, ...release(NS, 'calc-blue', '1.0.0', { replicas: 2 }), ...release(NS, 'calc-green', 'unused', { image: 'acr.test:5000/calc:2.5.1' }).map((o) => {
       if (o.kind === 'Pod') o.spec.containers[0].env = [];
       return o;
     }), primary(), canary({ [`${P}canary-by-header`]: 'canary' }));
-    const a = await get(dp.url, HOST, '/ping?x=1');
-    const b = await get(dp.url, HOST, '/ping');
+    const a = await get(plane().url, HOST, '/ping?x=1');
+    const b = await get(plane().url, HOST, '/ping');
     assert.deepEqual([a.body.version, a.body.path, a.headers['x-dataplane-controller'], a.headers['x-dataplane-backend']], ['1.0.0', '/ping?x=1', 'nginx', 'calc/calc-blue']);
     assert.notEqual(a.body.pod, b.body.pod, 'two pods take turns');
-    const c = await get(dp.url, HOST, '/', { canary: 'always' });
+    const c = await get(plane().url, HOST, '/', { canary: 'always' });
     assert.equal(c.body.version, '2.5.1');
     assert.match(String(c.headers['x-dataplane-route']), /calc-canary \(canary\)/);
   });
