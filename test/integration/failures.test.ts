@@ -140,6 +140,54 @@ describe('failure paths and bad input: managed nginx, helm v4', function () {
   });
 });
 
+describe('policies: keep the old slot, keep the failed slot, nothing to promote (managed nginx, helm v3)', function () {
+  this.timeout(300_000);
+  let env: Env;
+  const previewRelease = () => env.cluster.store.ofKind('Service', 'calc').find((s) => s.metadata.name === 'calc-preview')?.spec?.selector?.['app.kubernetes.io/instance'];
+  before(async () => {
+    env = await startEnv({ helm: 'v3', router: 'nginx', ownership: 'managed' });
+    assert.equal((await env.task('Deploy', 1, version('1.0.0'))).outcome, 'Succeeded');
+  });
+  after(() => env?.close());
+
+  it('OnSuccess with nothing staged by this run succeeds and says why', async () => {
+    const run = await env.task('OnSuccess', 2);
+    assert.equal(run.outcome, 'Succeeded', run.log);
+    assert.match(run.message, /Nothing to promote: no slot holds a release from this run \(p1\.build-2\)/);
+    assert.equal(run.outputs.promoted, 'false');
+  });
+
+  it('retirePolicy keep: the old slot stays installed without traffic, and the next Deploy replaces it', async () => {
+    assert.equal((await env.task('Deploy', 3, version('2.0.0'))).outcome, 'Succeeded');
+    const probe = env.probe();
+    const promote = await env.task('OnSuccess', 3, { retirePolicy: 'keep' });
+    assert.equal(promote.outcome, 'Succeeded', promote.log);
+    assert.match(promote.log, /Slot blue keeps calc-blue \(version 1\.0\.0\) deployed but unrouted, for a fast rollback/);
+    assert.deepEqual(releasesIn(env, 'calc'), ['calc-blue', 'calc-green']);
+    assert.equal(activeRelease(env), 'calc-green');
+    assert.equal(previewRelease(), 'calc-green', 'nothing routes to the kept slot');
+    await new Promise((r) => setTimeout(r, 500));
+    const result = await probe.stop();
+    assert.equal(result.total.failures, 0);
+    const next = await env.task('Deploy', 4, version('3.0.0'));
+    assert.equal(next.outcome, 'Succeeded', next.log);
+    assert.match(next.log, /Slot blue holds release calc-blue \(version 1\.0\.0, deployed, run p1\.build-1\), no longer routed: replacing it/);
+    assert.equal(next.outputs.version, '3.0.0');
+  });
+
+  it('keepFailedSlot: the rejected release stays installed, unrouted, and the next Deploy replaces it', async () => {
+    const reject = await env.task('OnFailure', 4, { keepFailedSlot: 'true' });
+    assert.equal(reject.outcome, 'Succeeded', reject.log);
+    assert.equal(reject.outputs.rejectedSlot, 'blue');
+    assert.deepEqual(releasesIn(env, 'calc'), ['calc-blue', 'calc-green'], 'kept for debugging');
+    assert.equal(previewRelease(), 'calc-green', 'testers no longer reach it either');
+    const next = await env.task('Deploy', 5, version('4.0.0'));
+    assert.equal(next.outcome, 'Succeeded', next.log);
+    assert.equal(next.outputs.slot, 'blue');
+    assert.equal(previewRelease(), 'calc-blue');
+  });
+});
+
 describe('concurrency: two Deploys of the same app at once', function () {
   this.timeout(300_000);
   let env: Env;
