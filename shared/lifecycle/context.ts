@@ -5,7 +5,7 @@ import { Kube } from '../kube';
 import { acquireLease, holderIdentity } from '../lease';
 import { type Slot, SLOTS, homeNamespace, locate } from '../model';
 import { renderSlot, resolveChart, type ResolvedChart, rollbackSlot, writeValuesFile } from '../release-ops';
-import { type Log, logState, taskLog } from '../report';
+import { type Log, logState, taskLog, uploadSummary } from '../report';
 import { createRouter, type Router, type Values } from '../routers';
 import { discardPendingRevision } from '../releases';
 import { type AppState, foreignRelease, readState } from '../slots';
@@ -96,6 +96,10 @@ export function openLifecycle<I extends CommonInputs>(task: string, ctx: TaskCon
       );
       try {
         return await body();
+      } catch (err) {
+        // The run summary shows a failed step too: what went wrong, and the slots as last seen.
+        if (state) uploadSummary(`Blue/green ${task} failed: ${inputs.app.name}`, [(err as Error).message], state);
+        throw err;
       } finally {
         // A lease we cannot give back expires on its own; the step's own outcome is what matters.
         await lease.release().catch((err) => log.warn(`Could not release the lease of app ${inputs.app.name}: ${(err as Error).message}`));
