@@ -129,9 +129,9 @@ export async function runCheck(check: Check, target: CheckTarget): Promise<Check
     const expected = check.expect.status ?? `${check.expect.statusClass}xx`;
     if (!statusOk) return { check, ok: false, status: answer.status, detail: `answered ${answer.status}, expected ${expected}`, ms };
     if (check.contains !== undefined && !answer.body.includes(check.contains)) {
-      return { check, ok: false, status: answer.status, detail: `answered ${answer.status} without "${check.contains}" in the body (${JSON.stringify(answer.body.slice(0, 120))})`, ms };
+      return { check, ok: false, status: answer.status, detail: `answered ${answer.status} without \`${check.contains}\` in the body (${JSON.stringify(answer.body.slice(0, 120))})`, ms };
     }
-    return { check, ok: true, status: answer.status, detail: `answered ${answer.status}${check.contains ? `, body contains "${check.contains}"` : ''}`, ms };
+    return { check, ok: true, status: answer.status, detail: `answered ${answer.status}${check.contains ? `, body contains \`${check.contains}\`` : ''}`, ms };
   } catch (err) {
     return { check, ok: false, detail: `request failed: ${(err as Error).message}`, ms: Date.now() - started };
   }

@@ -37,7 +37,7 @@ export async function verify(lc: Lifecycle<CommonInputs>, checks: Check[], setti
   await lc.log.step(title, async () => {
     const { ok, results } = await runChecks(pairs, { ...settings, log: lc.log.info });
     if (ok) return;
-    const failed = results.flatMap((r, i) => (r.ok ? [] : [`${pairs[i].target.label}: "${r.check.line}" ${r.detail}`]));
+    const failed = results.flatMap((r, i) => (r.ok ? [] : [`${pairs[i].target.label}: \`${r.check.line}\` ${r.detail}`]));
     throw new Error(`Validation failed after ${settings.timeoutSeconds} s: ${failed.join('; ')}.`);
   });
 }

@@ -73,7 +73,7 @@ describe('checks: runner', () => {
     answers = [{ status: 200, body: 'version 1.0' }];
     const { ok, results } = await runChecks([{ check: parseCheck('GET /ping expect 200 contains 2.0'), target: target() }], { timeoutSeconds: 0.2, intervalSeconds: 0.05, log: () => {} });
     assert.equal(ok, false);
-    assert.match(results[0].detail, /without "2.0" in the body/);
+    assert.match(results[0].detail, /without `2.0` in the body/);
   });
 
   it('reports a connection failure as a failed check, not a crash', async () => {
