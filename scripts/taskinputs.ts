@@ -49,9 +49,11 @@ export const CLUSTER_INPUTS: TaskInput[] = [
     aliases: ['kubernetesServiceConnection'],
     type: 'connectedService:kubernetes',
     label: 'Kubernetes service connection',
-    required: true,
+    // Not required in task.json: when a deployment job targets an Environment's Kubernetes resource, the
+    // server fills this input after YAML validation (HelmDeploy broke such pipelines by requiring it).
+    // The input reader still insists on a value at run time.
     visibleRule: 'connectionType = Kubernetes Service Connection',
-    helpMarkDown: 'The Kubernetes service connection of the cluster.',
+    helpMarkDown: "The Kubernetes service connection of the cluster. Leave it empty in a deployment job that targets an Environment's Kubernetes resource: the pipeline passes that resource's connection.",
     groupName: 'cluster',
   },
   {

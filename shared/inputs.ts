@@ -303,7 +303,7 @@ function readConnection(r: Reader): ConnectionInputs {
     case 'Kubernetes Service Connection':
       return {
         type,
-        endpoint: r.required('kubernetesServiceEndpoint', 'Kubernetes service connection; YAML alias kubernetesServiceConnection', when),
+        endpoint: r.required('kubernetesServiceEndpoint', "Kubernetes service connection; YAML alias kubernetesServiceConnection, or target an Environment's Kubernetes resource", when),
         context: r.text('kubeContext'),
         useClusterAdmin: false,
       };
