@@ -9,13 +9,12 @@ import {
   checkAddressInput,
   checksInputs,
   CLUSTER_INPUTS,
-  GATEWAY_INPUTS,
   ADVANCED_INPUTS,
   ROUTING_INPUTS,
   type TaskGroup,
   type TaskInput,
-  TRAFFIC_MANAGER_INPUTS,
 } from './taskinputs';
+import { GATEWAY_INPUTS, TRAFFIC_MANAGER_INPUTS } from './taskinputs-routers';
 
 export const repoRoot = path.resolve(__dirname, '..', '..');
 export type TaskFolder = 'Deploy' | 'RouteTraffic' | 'OnSuccess' | 'OnFailure';
