@@ -71,8 +71,7 @@ function chartInputs(deploy: boolean): TaskInput[] {
 const COMMON_ROUTING = [...ROUTING_INPUTS, ...GATEWAY_INPUTS, ...TRAFFIC_MANAGER_INPUTS];
 
 /** Loc strings every task may use (tl.loc in shared/); task-specific ones are added per task. A unit test holds them to the code. */
-const COMMON_MESSAGES: Record<string, string> = {};
-const NOT_DEPLOYED = { NotDeployed: 'App %s is not deployed (namespace %s does not exist): %s' };
+const COMMON_MESSAGES: Record<string, string> = { NotDeployed: 'App %s is not deployed (namespace %s does not exist): %s' };
 
 const version = (): { Major: number; Minor: number; Patch: number } => {
   const pkg = JSON.parse(fs.readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { version: string };
@@ -148,7 +147,6 @@ const SPECS: Record<TaskFolder, TaskSpec> = {
       { name: 'checksPassed', description: 'true when every check passed.' },
     ],
     messages: {
-      ...NOT_DEPLOYED,
       StagingValidated: 'Slot %s (version %s) passed validation.',
       StagingValidatedWithUsers: 'Slot %s (version %s) passed validation and receives %s %% of users.',
       ProductionValidated: 'Production (slot %s) passed validation.',
@@ -181,7 +179,6 @@ const SPECS: Record<TaskFolder, TaskSpec> = {
       { name: 'retiredSlot', description: 'Slot that was retired (empty if none).' },
     ],
     messages: {
-      ...NOT_DEPLOYED,
       Promoted: 'Slot %s (version %s) serves production.',
     },
   },
@@ -208,7 +205,6 @@ const SPECS: Record<TaskFolder, TaskSpec> = {
       { name: 'rejectedSlot', description: 'Slot that was withdrawn (empty if nothing was staged).' },
     ],
     messages: {
-      ...NOT_DEPLOYED,
       Withdrawn: 'Slot %s was withdrawn; production stays on slot %s.',
     },
   },

@@ -1,5 +1,7 @@
 import type { CommonInputs } from '../inputs';
 import { OWNER_LABEL } from '../kube';
+import { homeNamespace } from '../model';
+import { loc } from '../report';
 import type { Lifecycle } from './context';
 
 /** Makes sure a namespace exists (creating it when allowed); a missing one is a clear error otherwise. */
@@ -11,7 +13,12 @@ export async function ensureNamespace(lc: Lifecycle<CommonInputs>, namespace: st
   lc.log.info(`Created namespace ${namespace}.`);
 }
 
-/** True when the namespace exists: a lifecycle step other than Deploy has nothing to do without it. */
-export async function namespaceExists(lc: Lifecycle<CommonInputs>, namespace: string): Promise<boolean> {
-  return !!(await lc.kube.get({ apiVersion: 'v1', kind: 'Namespace', name: namespace }));
+/**
+ * Without the app's home namespace a step after Deploy has nothing to act on: the sentence that says so
+ * (ending with `consequence`), or undefined when the app is deployed.
+ */
+export async function notDeployed(lc: Lifecycle<CommonInputs>, consequence: string): Promise<string | undefined> {
+  const namespace = homeNamespace(lc.inputs.app);
+  if (await lc.kube.get({ apiVersion: 'v1', kind: 'Namespace', name: namespace })) return undefined;
+  return loc('NotDeployed', lc.inputs.app.name, namespace, consequence);
 }

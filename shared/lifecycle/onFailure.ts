@@ -2,21 +2,19 @@
 // removed unless kept (unrouted) for debugging. Production is never touched.
 import * as tl from 'azure-pipelines-task-lib/task';
 import type { OnFailureInputs } from '../inputs';
-import { homeNamespace, locate } from '../model';
+import { locate } from '../model';
 import { uninstallSlot } from '../release-ops';
 import { finish, loc, productionOutputs } from '../report';
 import { planWithdraw } from '../slots';
 import type { TaskContext } from '../task';
 import { openLifecycle } from './context';
-import { namespaceExists } from './namespaces';
+import { notDeployed } from './namespaces';
 
 export async function onFailure(ctx: TaskContext<OnFailureInputs>): Promise<void> {
   const lc = openLifecycle('OnFailure', ctx);
   const { inputs, log, router } = lc;
-  if (!(await namespaceExists(lc, homeNamespace(inputs.app)))) {
-    tl.setResult(tl.TaskResult.Succeeded, loc('NotDeployed', inputs.app.name, homeNamespace(inputs.app), 'nothing to withdraw.'));
-    return;
-  }
+  const absent = await notDeployed(lc, 'nothing to withdraw.');
+  if (absent) return tl.setResult(tl.TaskResult.Succeeded, absent);
 
   await lc.exclusive(async () => {
     const state = await lc.readState();

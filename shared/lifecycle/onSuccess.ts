@@ -3,14 +3,14 @@
 import * as tl from 'azure-pipelines-task-lib/task';
 import { parseChecks } from '../checks';
 import type { OnSuccessInputs } from '../inputs';
-import { homeNamespace, locate, type Slot } from '../model';
+import { locate, type Slot } from '../model';
 import { uninstallSlot } from '../release-ops';
 import { finish, loc, productionOutputs } from '../report';
 import { type AppState, planPromote } from '../slots';
 import type { TaskContext } from '../task';
 import { type Lifecycle, openLifecycle } from './context';
-import { namespaceExists } from './namespaces';
-import { verify } from './validate';
+import { notDeployed } from './namespaces';
+import { checkSettings, verify } from './validate';
 
 async function retire(lc: Lifecycle<OnSuccessInputs>, state: AppState, slot: Slot, notes: string[]): Promise<void> {
   const { inputs, log, router } = lc;
@@ -34,11 +34,9 @@ export async function onSuccess(ctx: TaskContext<OnSuccessInputs>): Promise<void
   const lc = openLifecycle('OnSuccess', ctx);
   const { inputs, log, router } = lc;
   const checks = parseChecks(inputs.checks);
-  const settings = { timeoutSeconds: inputs.checkTimeoutSeconds, intervalSeconds: inputs.checkIntervalSeconds };
-  if (!(await namespaceExists(lc, homeNamespace(inputs.app)))) {
-    tl.setResult(tl.TaskResult.Succeeded, loc('NotDeployed', inputs.app.name, homeNamespace(inputs.app), 'nothing to promote.'));
-    return;
-  }
+  const settings = checkSettings(inputs);
+  const absent = await notDeployed(lc, 'nothing to promote.');
+  if (absent) return tl.setResult(tl.TaskResult.Succeeded, absent);
 
   await lc.exclusive(async () => {
     const state = await lc.readState();

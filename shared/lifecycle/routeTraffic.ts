@@ -2,24 +2,23 @@
 // share of real users. Any failed check fails the task, so the pipeline runs on.failure.
 import { parseChecks } from '../checks';
 import type { RouteTrafficInputs } from '../inputs';
-import { homeNamespace, locate } from '../model';
+import { locate } from '../model';
 import { testSlot } from '../release-ops';
 import { finish, loc, setOutputs } from '../report';
 import { planValidate } from '../slots';
 import type { TaskContext } from '../task';
 import { openLifecycle } from './context';
-import { namespaceExists } from './namespaces';
-import { verify } from './validate';
+import { notDeployed } from './namespaces';
+import { checkSettings, verify } from './validate';
 
 export async function routeTraffic(ctx: TaskContext<RouteTrafficInputs>): Promise<void> {
   const lc = openLifecycle('RouteTraffic', ctx);
   const { inputs, log, router } = lc;
   const checks = parseChecks(inputs.checks);
-  const settings = { timeoutSeconds: inputs.checkTimeoutSeconds, intervalSeconds: inputs.checkIntervalSeconds };
+  const settings = checkSettings(inputs);
   await router.preflight({ percent: inputs.trafficPercent });
-  if (!(await namespaceExists(lc, homeNamespace(inputs.app)))) {
-    throw new Error(loc('NotDeployed', inputs.app.name, homeNamespace(inputs.app), 'nothing to validate. Run Deploy first.'));
-  }
+  const absent = await notDeployed(lc, 'nothing to validate. Run Deploy first.');
+  if (absent) throw new Error(absent);
 
   await lc.exclusive(async () => {
     const state = await lc.readState();

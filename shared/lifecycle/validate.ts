@@ -11,6 +11,11 @@ export interface CheckSettings {
   intervalSeconds: number;
 }
 
+export const checkSettings = (inputs: { checkTimeoutSeconds: number; checkIntervalSeconds: number }): CheckSettings => ({
+  timeoutSeconds: inputs.checkTimeoutSeconds,
+  intervalSeconds: inputs.checkIntervalSeconds,
+});
+
 /** The check's target with the checkAddress override applied (the Host header stays the public host). */
 export function addressed(target: CheckTarget, checkAddress: string | undefined): CheckTarget {
   if (!checkAddress) return target;

@@ -55,6 +55,9 @@ export abstract class HostRouter {
   }
 }
 
+/** The port the staging Ingress reaches a stable Service on (the Service forwards it to the pods). */
+const servicePort = (service: KubeObject | undefined): number => service?.spec?.ports?.[0]?.port ?? 80;
+
 export class ManagedIngressRouter extends HostRouter implements Router {
   readonly label: string;
   private readonly names;
@@ -145,7 +148,7 @@ export class ManagedIngressRouter extends HostRouter implements Router {
     await this.preflight({ percent });
     const preview = await this.get('Service', this.names.preview);
     if (this.slotOf(preview) !== slot) throw new Error(`Slot ${slot} is not the staged slot (${this.names.preview} selects ${this.slotOf(preview) ?? 'nothing'}); run Deploy first.`);
-    await this.write(this.stagingIngress(preview?.spec.ports?.[0]?.port ?? 80, percent), `staging Ingress ${this.names.staging}: ${percent} % of users`);
+    await this.write(this.stagingIngress(servicePort(preview), percent), `staging Ingress ${this.names.staging}: ${percent} % of users`);
   }
 
   async switchProduction(to: Slot): Promise<void> {
@@ -155,9 +158,8 @@ export class ManagedIngressRouter extends HostRouter implements Router {
 
   async withdrawStaging(slot: Slot): Promise<void> {
     const routing = await this.observe();
-    const staging = await this.get('Ingress', this.names.staging);
-    if (staging && this.flavour.stagingPercent(staging) > 0) {
-      await this.write(this.stagingIngress(staging.spec?.rules?.[0]?.http?.paths?.[0]?.backend?.service?.port?.number ?? 80, 0), `staging Ingress ${this.names.staging}: 0 % of users`);
+    if (this.flavour.stagingPercent(await this.get('Ingress', this.names.staging)) > 0) {
+      await this.write(this.stagingIngress(servicePort(await this.get('Service', this.names.preview)), 0), `staging Ingress ${this.names.staging}: 0 % of users`);
       await this.settle('users leave the staging slot');
     }
     if (routing.production && routing.production !== slot) {

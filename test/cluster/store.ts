@@ -67,10 +67,6 @@ export const RESOURCES: readonly ResourceType[] = [
   { group: 'gateway.networking.k8s.io', version: 'v1beta1', kind: 'ReferenceGrant', plural: 'referencegrants', namespaced: true },
 ];
 
-export function resourceByPlural(group: string, plural: string): ResourceType | undefined {
-  return RESOURCES.find((r) => r.group === group && r.plural === plural);
-}
-
 export function resourceByKind(apiVersion: string, kind: string): ResourceType | undefined {
   const group = apiVersion.includes('/') ? apiVersion.split('/')[0] : '';
   return RESOURCES.find((r) => r.group === group && r.kind === kind);

@@ -116,6 +116,19 @@ describe('failure paths and bad input: managed nginx, helm v4', function () {
     assert.equal((await env.task('OnFailure', 60)).outcome, 'Succeeded');
   });
 
+  it('an app that was never deployed: OnSuccess and OnFailure have nothing to do, RouteTraffic fails; nothing written', async () => {
+    const ghost = { name: 'ghost', namespace: 'ghost' };
+    for (const task of ['OnSuccess', 'OnFailure'] as const) {
+      const { result, writes } = await attempt(task, ghost);
+      assert.equal(result.outcome, 'Succeeded', result.log);
+      assert.match(result.message, new RegExp(`App ghost is not deployed \\(namespace ghost does not exist\\): nothing to ${task === 'OnSuccess' ? 'promote' : 'withdraw'}\\.`));
+      assert.deepEqual(writes, []);
+    }
+    const { result, writes } = await attempt('RouteTraffic', { ...ghost, checks: 'GET / expect 200' });
+    failedClearly(result, /App ghost is not deployed \(namespace ghost does not exist\): nothing to validate\. Run Deploy first\./);
+    assert.deepEqual(writes, []);
+  });
+
   it('RouteTraffic with a malformed check fails before anything happens', async () => {
     const { result, writes } = await attempt('RouteTraffic', { checks: 'GET /ping expect ok' });
     failedClearly(result, /Check "GET \/ping expect ok" is not valid/);
