@@ -50,7 +50,7 @@ export function openLifecycle<I extends CommonInputs>(task: string, ctx: TaskCon
     await renderSlot(ctx.helm, locate(inputs.app, slot), await charts.get(key)!, file, timeout, `blue/green ${task}: routing of slot ${slot}`);
   };
 
-  const router = createRouter({ app: inputs.app, inputs: inputs.routing, kube, log, render, settleSeconds: inputs.routing.settleSeconds });
+  const router = createRouter({ app: inputs.app, inputs: inputs.routing, kube, log, render, settleSeconds: inputs.routing.settleSeconds, checkAddress: inputs.checkAddress });
 
   return {
     task,

@@ -53,6 +53,8 @@ export interface RouterContext {
   render(slot: Slot, values: Values): Promise<void>;
   /** Seconds the data plane needs to apply a change (input; the router's default when undefined). */
   settleSeconds?: number;
+  /** Base URL the HTTP checks connect to instead of the public host (the Host header stays the host). */
+  checkAddress?: string;
 }
 
 /** `setDotted({}, 'ingress.weight', 30)` -> `{ ingress: { weight: 30 } }`; an empty key sets nothing. */
