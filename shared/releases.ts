@@ -15,7 +15,7 @@ interface StoredRelease {
   name: string;
   namespace: string;
   version: number;
-  info?: { status?: string; last_deployed?: string; description?: string };
+  info?: { status?: string; first_deployed?: string; last_deployed?: string; description?: string };
   chart?: { metadata?: { name?: string; version?: string; appVersion?: string }; values?: Record<string, unknown> };
   config?: Record<string, unknown>;
 }
@@ -27,6 +27,10 @@ export interface ReleaseRecord extends Release {
   version: string;
   chartVersion: string;
   description: string;
+  /** The revision Deploy installed: routing re-renders (chart-owned routing) make later revisions of the same content. */
+  deployRevision: number;
+  /** When this release was first installed (helm's first_deployed): tells a reinstall from the release it replaced. */
+  installed: string;
 }
 
 export function decodeRelease(data: string): StoredRelease {
@@ -79,6 +83,8 @@ function toRecord(location: SlotLocation, secret: KubeObject): ReleaseRecord {
     version: displayVersion(stored),
     chartVersion: meta.version ?? '',
     description: stored.info?.description ?? '',
+    deployRevision: stored.version,
+    installed: stored.info?.first_deployed ?? '',
   };
 }
 

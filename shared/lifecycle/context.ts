@@ -1,5 +1,7 @@
 // What every lifecycle step shares: the Kubernetes client, the router, the log, the lease, the state
-// read, and the chart-mode "re-render this slot" port the routers use.
+// read, the explicit repair of interrupted helm commands, and the chart-mode "re-render this slot" port
+// the routers use.
+import type { CheckRunner } from '../checks';
 import type { CommonInputs } from '../inputs';
 import { Kube } from '../kube';
 import { acquireLease, holderIdentity } from '../lease';
@@ -7,23 +9,34 @@ import { type Slot, SLOTS, homeNamespace, locate } from '../model';
 import { renderSlot, resolveChart, type ResolvedChart, rollbackSlot, writeValuesFile } from '../release-ops';
 import { type Log, logState, taskLog, uploadSummary } from '../report';
 import { createRouter, type Router, type Values } from '../routers';
-import { discardPendingRevision } from '../releases';
-import { type AppState, foreignRelease, readState } from '../slots';
+import type { RevisionRef } from '../record';
+import { discardPendingRevision, readReleases } from '../releases';
+import { type AppState, foreignRelease, readState, revisionOf } from '../slots';
 import type { TaskContext } from '../task';
 
-export interface Lifecycle<I extends CommonInputs> {
+export interface Lifecycle<I extends CommonInputs = CommonInputs> {
   task: string;
   ctx: TaskContext<I>;
   inputs: I;
   kube: Kube;
   log: Log;
   router: Router;
-  /** Reads releases and routing, logs the table, refuses releases the tasks did not make. */
+  /** Reads releases, routing and the app's record, logs the table, refuses releases the tasks did not make. */
   readState(title?: string): Promise<AppState>;
+  /**
+   * A helm command killed half-way (agent lost, job cancelled) leaves its release pending-upgrade, and helm
+   * refuses every later upgrade of it: return it to the revision before, as an explicit logged step.
+   * Returns the state read again when it changed anything.
+   */
+  repairInterrupted(state: AppState): Promise<AppState>;
+  /** The revision a slot holds right now (after an install in this task, say). */
+  revisionNow(slot: Slot): Promise<RevisionRef | undefined>;
   /** Runs `body` holding the app's lease. */
   exclusive<T>(body: () => Promise<T>): Promise<T>;
   /** Timeout for helm operations of this task. */
   timeout: string;
+  /** How a check request is made (undefined: HTTP); the history tests answer from their model. */
+  runCheck?: CheckRunner;
 }
 
 export function openLifecycle<I extends CommonInputs>(task: string, ctx: TaskContext<I>): Lifecycle<I> {
@@ -70,20 +83,28 @@ export function openLifecycle<I extends CommonInputs>(task: string, ctx: TaskCon
               `(it has no bluegreen-app=${inputs.app.name} label); nothing was changed. Choose another app name, or uninstall that release.`,
           );
         }
-        // A helm upgrade killed half-way (agent lost, job cancelled) leaves its release pending-upgrade, and
-        // helm refuses every later upgrade of it. We hold the app's lease, so no helm of ours is running:
-        // make the revision before current again; the steps that follow re-apply whatever it half changed.
-        const stuck = SLOTS.map((slot) => state!.slots[slot]).filter((s) => s.release?.status === 'pending-upgrade' || s.release?.status === 'pending-rollback');
+        log.info(`App ${inputs.app.name} (${inputs.app.layout === 'shared' ? `namespace ${inputs.app.namespace}` : `namespaces blue-/green-${inputs.app.namespace}`}), ${router.label}:`);
+        logState(log, state);
+        return state;
+      });
+    },
+    async repairInterrupted(current) {
+      const stuck = SLOTS.map((slot) => current.slots[slot]).filter((s) => s.release?.status === 'pending-upgrade' || s.release?.status === 'pending-rollback');
+      if (!stuck.length) return current;
+      await log.step('Repair releases left half-changed by an interrupted helm command', async () => {
+        // We hold the app's lease, so no helm of ours is running; the steps that follow re-apply whatever it half changed.
         for (const s of stuck) {
           const release = s.release!;
           log.warn(`Release ${release.name} revision ${release.revision} was left ${release.status} by an interrupted helm command: returning to revision ${release.revision - 1}.`);
           if (!(await discardPendingRevision(kube, release))) await rollbackSlot(ctx.helm, s.location, timeout);
         }
-        if (stuck.length) state = await readState(kube, inputs.app, await router.observe(), inputs.routing.podSelectorLabel);
-        log.info(`App ${inputs.app.name} (${inputs.app.layout === 'shared' ? `namespace ${inputs.app.namespace}` : `namespaces blue-/green-${inputs.app.namespace}`}), ${router.label}:`);
-        logState(log, state);
-        return state;
       });
+      return this.readState('Read the blue/green state again');
+    },
+    async revisionNow(slot) {
+      const location = locate(inputs.app, slot);
+      const release = (await readReleases(kube, [location])).get(location);
+      return release ? revisionOf({ slot, location, release, ready: false, role: 'idle' }) : undefined;
     },
     async exclusive<T>(body: () => Promise<T>) {
       const lease = await log.step(`Take the lease of app ${inputs.app.name}`, () =>

@@ -1,13 +1,38 @@
-// Deploy: the new version goes into the idle slot, reachable only by testers (or straight to
-// production on the first deploy). Everything that can be checked is checked before the cluster changes.
+// Deploy: the new version goes into the idle slot, reachable only by testers once the data plane shows
+// it (or straight to production on the first deploy). Everything that can be checked is checked before
+// the cluster changes; the decisions are plans.ts's planDeploy.
 import type { DeployInputs } from '../inputs';
-import { homeNamespace, locate, otherSlot } from '../model';
-import { installSlot, resolveChart, uninstallSlot, valuesFromPairs, writeValuesFile } from '../release-ops';
+import { homeNamespace, locate, type Slot } from '../model';
+import { planDeploy } from '../plans';
+import { installSlot, resolveChart, type ResolvedChart, valuesFromPairs, writeValuesFile } from '../release-ops';
 import { finish, loc } from '../report';
-import { planDeploy } from '../slots';
 import type { TaskContext } from '../task';
-import { openLifecycle } from './context';
+import { type Lifecycle, openLifecycle } from './context';
 import { ensureNamespace } from './namespaces';
+import { execute } from './steps';
+
+function installer(lc: Lifecycle<DeployInputs>, chart: ResolvedChart) {
+  const { inputs, ctx, router } = lc;
+  const { app } = inputs;
+  return async (slot: Slot, role: 'production' | 'staging') => {
+    const target = locate(app, slot);
+    if (target.namespace !== homeNamespace(app)) await ensureNamespace(lc, target.namespace, inputs.createNamespace);
+    const files = [...inputs.valueFiles];
+    if (inputs.setValues.length) files.push(writeValuesFile(ctx.workDir, 'set-values', valuesFromPairs(inputs.setValues, true)));
+    if (inputs.secretValues.length) files.push(writeValuesFile(ctx.workDir, 'secret-values', valuesFromPairs(inputs.secretValues, false)));
+    files.push(writeValuesFile(ctx.workDir, 'slot-values', router.installValues(slot, role)));
+    await installSlot(ctx.helm, {
+      location: target,
+      chart,
+      app: app.name,
+      runId: inputs.runId,
+      valueFiles: files,
+      timeout: inputs.timeout,
+      createNamespace: inputs.createNamespace,
+      description: `blue/green Deploy of run ${inputs.runId} into slot ${slot}`,
+    });
+  };
+}
 
 export async function deploy(ctx: TaskContext<DeployInputs>): Promise<void> {
   const lc = openLifecycle('Deploy', ctx);
@@ -23,68 +48,21 @@ export async function deploy(ctx: TaskContext<DeployInputs>): Promise<void> {
   await ensureNamespace(lc, homeNamespace(app), inputs.createNamespace);
 
   await lc.exclusive(async () => {
-    const state = await lc.readState();
+    const state = await lc.repairInterrupted(await lc.readState());
     const plan = planDeploy(state, inputs.runId);
     for (const note of plan.notes) (plan.install ? log.warn : log.info)(note);
-    const target = locate(app, plan.target);
-
-    if (plan.repairProduction) {
-      const slot = plan.repairProduction;
-      await log.step(`Repair: route production to slot ${slot}`, async () => {
-        await router.establish(slot);
-        await router.settle('production routed again');
-      });
-    }
-    if (plan.withdrawUsersFirst) {
-      await log.step(`Take real users off slot ${plan.target} before replacing it`, async () => {
-        await router.setStagingPercent(plan.target, 0);
-        await router.settle('users leave the slot');
-      });
-    }
-    if (plan.uninstallFirst) {
-      await log.step(`Remove the ${state.slots[plan.target].release?.status} release in slot ${plan.target}`, async () => {
-        await router.detach(plan.target);
-        await uninstallSlot(ctx.helm, target, lc.timeout);
-      });
-    }
-
-    if (plan.install) await log.step(`Install into slot ${plan.target} (${plan.role === 'production' ? 'first deploy: production' : 'staging'})`, async () => {
-      if (target.namespace !== homeNamespace(app)) await ensureNamespace(lc, target.namespace, inputs.createNamespace);
-      const files = [...inputs.valueFiles];
-      if (inputs.setValues.length) files.push(writeValuesFile(ctx.workDir, 'set-values', valuesFromPairs(inputs.setValues, true)));
-      if (inputs.secretValues.length) files.push(writeValuesFile(ctx.workDir, 'secret-values', valuesFromPairs(inputs.secretValues, false)));
-      files.push(writeValuesFile(ctx.workDir, 'slot-values', router.installValues(plan.target, plan.role)));
-      await installSlot(ctx.helm, {
-        location: target,
-        chart,
-        app: app.name,
-        runId: inputs.runId,
-        valueFiles: files,
-        timeout: inputs.timeout,
-        createNamespace: inputs.createNamespace,
-        description: `blue/green Deploy of run ${inputs.runId} into slot ${plan.target}`,
-      });
-    });
-
-    if (plan.role === 'production') {
-      if (plan.install || state.routing.production !== plan.target) await log.step(`Route production to slot ${plan.target}`, async () => {
-        await router.establish(plan.target);
-        await router.settle('production routed');
-      });
-    } else if (plan.install || state.routing.staging !== plan.target) {
-      await log.step(`Expose slot ${plan.target} to testers`, async () => {
-        await router.exposeStaging(plan.target);
-        const t = router.target('staging', plan.target);
-        const how = Object.entries(t.headers).map(([k, v]) => `header ${k}: ${v}`).join(', ') || `path ${t.pathPrefix || '/'}`;
-        log.info(`Testers reach slot ${plan.target} at ${t.baseUrl}${t.pathPrefix} (${how}); real users still go to slot ${otherSlot(plan.target)}.`);
-      });
-    }
+    const notes = await execute(lc, plan.actions, { checks: [], settings: { timeoutSeconds: 1, intervalSeconds: 1 }, install: installer(lc, chart) });
 
     const after = await lc.readState('Result');
     const release = after.slots[plan.target].release;
     const production = after.routing.production;
     const headline = plan.role === 'production' ? loc('FirstDeploy', release?.version, plan.target) : loc('Staged', release?.version, plan.target, production);
-    finish('Deploy', after, headline, plan.notes, {
+    if (plan.role === 'staging') {
+      const t = router.target('staging', plan.target);
+      notes.push(`Testers reach slot ${plan.target} at ${t.baseUrl}${t.pathPrefix}${Object.entries(t.headers).map(([k, v]) => ` with header ${k}: ${v}`).join('')}.`);
+    }
+    const target = locate(app, plan.target);
+    finish('Deploy', after, headline, [...plan.notes, ...notes], {
       slot: plan.target,
       stagingSlot: plan.role === 'staging' ? plan.target : '',
       productionSlot: production ?? '',

@@ -1,55 +1,32 @@
-// OnFailure: withdraw this run's staged slot. Users leave it first, then testers; the release is
-// removed unless kept (unrouted) for debugging. Production is never touched.
+// OnFailure: withdraw this run's slot. Users leave it first, then testers; the release is removed unless
+// kept (unrouted) for debugging. Production is never touched, except to undo this run's own promotion
+// when it was interrupted before being confirmed. Decisions: plans.ts's planWithdraw.
 import * as tl from 'azure-pipelines-task-lib/task';
 import type { OnFailureInputs } from '../inputs';
-import { locate } from '../model';
-import { uninstallSlot } from '../release-ops';
+import { planWithdraw } from '../plans';
 import { finish, loc, productionOutputs } from '../report';
-import { planWithdraw } from '../slots';
 import type { TaskContext } from '../task';
 import { openLifecycle } from './context';
 import { notDeployed } from './namespaces';
+import { execute } from './steps';
 
 export async function onFailure(ctx: TaskContext<OnFailureInputs>): Promise<void> {
   const lc = openLifecycle('OnFailure', ctx);
-  const { inputs, log, router } = lc;
+  const { inputs, log } = lc;
   const absent = await notDeployed(lc, 'nothing to withdraw.');
   if (absent) return tl.setResult(tl.TaskResult.Succeeded, absent);
 
   await lc.exclusive(async () => {
-    const state = await lc.readState();
-    const plan = planWithdraw(state, inputs.runId);
+    const state = await lc.repairInterrupted(await lc.readState());
+    const plan = planWithdraw(state, inputs.runId, inputs.keepFailedSlot);
+    for (const note of plan.notes) log.info(note);
     if (plan.kind === 'nothing') {
-      log.info(plan.reason);
-      finish('OnFailure', state, plan.reason, [], { ...productionOutputs(state), rejectedSlot: '' });
+      finish('OnFailure', state, plan.notes[0], [], { ...productionOutputs(state), rejectedSlot: '' });
       return;
     }
-    const { slot } = plan;
-    const release = state.slots[slot].release;
-    const notes: string[] = [];
-    if (plan.hadUsers) {
-      await log.step(`Take real users off slot ${slot}`, async () => {
-        await router.setStagingPercent(slot, 0);
-        await router.settle(`users leave slot ${slot}`);
-        await log.wait(await router.minimumDrainSeconds(), `clients that resolved slot ${slot} stop using it`);
-      });
-      notes.push(`Real users were taken off slot ${slot}.`);
-    }
-    if (inputs.keepFailedSlot) {
-      await log.step(`Unroute slot ${slot} and keep it for debugging`, async () => {
-        if (release?.status === 'deployed') await router.withdrawStaging(slot);
-        else await router.detach(slot);
-      });
-      notes.push(`Slot ${slot} keeps ${release?.name} (${release?.status}) for debugging; nothing routes to it. The next Deploy replaces it.`);
-    } else {
-      await log.step(`Remove slot ${slot} (${release?.name}, ${release?.status})`, async () => {
-        await router.detach(slot);
-        await uninstallSlot(ctx.helm, locate(inputs.app, slot), lc.timeout);
-      });
-      notes.push(`Slot ${slot} (${release?.name}) was removed.`);
-    }
+    const notes = await execute(lc, plan.actions, { checks: [], settings: { timeoutSeconds: 1, intervalSeconds: 1 }, keep: inputs.keepFailedSlot });
     const after = await lc.readState('Result');
-    const headline = loc('Withdrawn', slot, after.routing.production ?? '(none)');
-    finish('OnFailure', after, headline, notes, { ...productionOutputs(after), rejectedSlot: slot });
+    const headline = loc('Withdrawn', plan.slot, after.routing.production ?? '(none)');
+    finish('OnFailure', after, headline, [...plan.notes, ...notes], { ...productionOutputs(after), rejectedSlot: plan.slot });
   });
 }

@@ -1,6 +1,6 @@
 // HTTP validation inside the lifecycle: which slot and route each check goes to, and one grouped step
 // that retries until the checks pass or the time runs out.
-import { type Check, type CheckTarget, runChecks } from '../checks';
+import { type Check, type CheckTarget, runCheck, runChecks } from '../checks';
 import type { CommonInputs } from '../inputs';
 import type { Slot } from '../model';
 import type { Router } from '../routers';
@@ -40,9 +40,39 @@ export async function verify(lc: Lifecycle<CommonInputs>, checks: Check[], setti
   const pairs = targetsFor(lc.router, checks, slots, lc.inputs.checkAddress);
   if (!pairs.length) return;
   await lc.log.step(title, async () => {
-    const { ok, results } = await runChecks(pairs, { ...settings, log: lc.log.info });
+    const { ok, results } = await runChecks(pairs, { ...settings, log: lc.log.info, runCheck: lc.runCheck });
     if (ok) return;
     const failed = results.flatMap((r, i) => (r.ok ? [] : [`${pairs[i].target.label}: \`${r.check.line}\` ${r.detail}`]));
     throw new Error(`Validation failed after ${settings.timeoutSeconds} s: ${failed.join('; ')}.`);
+  });
+}
+
+/** How long confirmation after a switch retries checks that got no answer at all; a wrong answer fails at once. */
+export const CONFIRM_SECONDS = 20;
+
+/**
+ * Confirms production serves `slot` after a switch the data plane has applied (a settle came first), so a
+ * wrong answer can only come from the new slot: the first one fails at once (the caller moves users back).
+ * Requests that got no answer are retried for at most CONFIRM_SECONDS.
+ */
+export async function confirm(lc: Lifecycle<CommonInputs>, checks: Check[], settings: CheckSettings, slot: Slot): Promise<void> {
+  const pairs = targetsFor(lc.router, checks, { production: slot }, lc.inputs.checkAddress);
+  if (!pairs.length) return;
+  const budget = Math.min(CONFIRM_SECONDS, settings.timeoutSeconds);
+  await lc.log.step(`Confirm production serves slot ${slot}`, async () => {
+    const deadline = Date.now() + budget * 1000;
+    for (let attempt = 1; ; attempt++) {
+      const results = await Promise.all(pairs.map(({ check, target }) => (lc.runCheck ?? runCheck)(check, target)));
+      results.forEach((r, i) => lc.log.info(`${r.ok ? 'PASS' : 'FAIL'} ${pairs[i].target.label}: ${r.check.method} ${r.check.path} ${r.detail} (${r.ms} ms)`));
+      const wrong = results.flatMap((r, i) => (!r.ok && r.status !== undefined ? [`${pairs[i].target.label}: \`${r.check.line}\` ${r.detail}`] : []));
+      if (wrong.length) throw new Error(`Confirmation failed: ${wrong.join('; ')}.`);
+      if (results.every((r) => r.ok)) return;
+      if (Date.now() + settings.intervalSeconds * 1000 > deadline) {
+        const failed = results.flatMap((r, i) => (r.ok ? [] : [`${pairs[i].target.label}: \`${r.check.line}\` ${r.detail}`]));
+        throw new Error(`Confirmation failed: no answer within ${budget} s: ${failed.join('; ')}.`);
+      }
+      lc.log.info(`  attempt ${attempt}: no answer yet; retrying in ${settings.intervalSeconds} s`);
+      await new Promise((r) => setTimeout(r, settings.intervalSeconds * 1000));
+    }
   });
 }

@@ -1,0 +1,267 @@
+// The pure decisions of every lifecycle step (shared/plans.ts): the review's cases one by one, then every
+// combination of slot contents, routing and record, each plan checked against the invariants.
+import * as assert from 'node:assert/strict';
+import { type Slot, SLOTS } from '../../shared/model';
+import { type Action, planDeploy, planPromote, planValidate, planWithdraw, productionSlot } from '../../shared/plans';
+import { type AppRecord, knownGood, type Promotion, type Validation, validationOf, promotionTo, everLive } from '../../shared/record';
+import { type AppState, foreignRelease, revisionOf, slotOfRun } from '../../shared/slots';
+import { live, promoted, rev, type SlotSpec, state, validated } from './plan-fixtures';
+
+const kinds = (actions: Action[]) => actions.map((a) => a.do);
+
+describe('plans: Deploy', () => {
+  it('first deploy: install blue, route production to it, wait for the data plane', () => {
+    assert.deepEqual(kinds(planDeploy(state({}, {}), 'r1').actions), ['install', 'go-live', 'settle']);
+  });
+  it('production blue: stage green and prove the staging route before returning', () => {
+    const plan = planDeploy(state({ production: 'blue' }, { blue: {} }, { promotions: [live('blue')] }), 'r2');
+    assert.deepEqual(plan.actions, [{ do: 'install', slot: 'green', role: 'staging' }, { do: 'expose', slot: 'green' }, { do: 'settle', why: 'the staging route reaches slot green' }]);
+  });
+  it('case 1: production blue briefly not ready stays production; nothing is uninstalled', () => {
+    const plan = planDeploy(state({ production: 'blue' }, { blue: { ready: false } }, { promotions: [live('blue')] }), 'r2');
+    assert.equal(plan.target, 'green');
+    assert.equal(plan.role, 'staging');
+    assert.ok(!plan.actions.some((a) => 'slot' in a && a.slot === 'blue'), JSON.stringify(plan.actions));
+    assert.match(plan.notes.join(' '), /serves production but not all its pods are ready/);
+  });
+  it('case 1b: a kept failed release in green and a not-ready blue: blue stays production, green is replaced', () => {
+    const given = state({ production: 'blue' }, { blue: { ready: false, run: 'r1' }, green: { run: 'r2', ready: false } }, { promotions: [live('blue', 'r1')] });
+    const plan = planDeploy(given, 'r3');
+    assert.deepEqual(kinds(plan.actions), ['install', 'expose', 'settle']);
+    assert.equal(plan.target, 'green');
+  });
+  it('routes lost: repair only to a known-good slot (the latest production first)', () => {
+    const record = { promotions: [live('green', 'r5')], validations: [validated('blue', 'r6')] };
+    const plan = planDeploy(state({}, { blue: { run: 'r6' }, green: { run: 'r5' } }, record), 'r7');
+    assert.deepEqual(plan.actions[0], { do: 'repair-route', slot: 'green' });
+    assert.equal(plan.target, 'blue');
+  });
+  it('routes lost and nothing known good: refuse, changing nothing', () => {
+    const record = { promotions: [promoted(rev('blue', { revision: 9 }), 'confirmed', 'r1')] };
+    assert.throws(() => planDeploy(state({}, { blue: { run: 'r6' }, green: { run: 'r5' } }, record), 'r7'), /no slot holds a release known to be good.*Nothing was changed/);
+  });
+  it('a reinstalled release (new first_deployed) is not known good by its predecessor\'s record', () => {
+    const record = { promotions: [live('blue', 'r1', { installed: 'old' })] };
+    assert.throws(() => planDeploy(state({}, { blue: { run: 'r1', installed: 'new' } }, record), 'r7'), /known to be good/);
+  });
+  it('re-run: this run\'s release already staged is not installed again, and is exposed if it is not', () => {
+    const record = { promotions: [live('blue')] };
+    assert.deepEqual(planDeploy(state({ production: 'blue', staging: 'green' }, { blue: {}, green: { run: 'r2' } }, record), 'r2').actions, []);
+    assert.deepEqual(kinds(planDeploy(state({ production: 'blue' }, { blue: {}, green: { run: 'r2' } }, record), 'r2').actions), ['expose', 'settle']);
+  });
+  it('re-run of a first deploy that died before recording it: records it, installs nothing', () => {
+    assert.deepEqual(kinds(planDeploy(state({ production: 'blue' }, { blue: { run: 'r1' } }), 'r1').actions), ['go-live', 'settle']);
+  });
+  it('a failed release in the idle slot is removed first; users on the staged slot are withdrawn first', () => {
+    const record = { promotions: [live('blue')] };
+    assert.deepEqual(kinds(planDeploy(state({ production: 'blue' }, { blue: {}, green: { status: 'failed' } }, record), 'r2').actions), ['remove', 'install', 'expose', 'settle']);
+    assert.deepEqual(kinds(planDeploy(state({ production: 'blue', staging: 'green', stagingPercent: 20 }, { blue: {}, green: {} }, record), 'r2').actions), ['withdraw-users', 'install', 'expose', 'settle']);
+  });
+  it('a release the tasks did not make is foreign', () => {
+    assert.equal(foreignRelease(state({ production: 'blue' }, { blue: {}, green: { owner: 'other' } }))?.slot, 'green');
+  });
+});
+
+describe('plans: RouteTraffic', () => {
+  it('proves the staging route before the checks, then sends users', () => {
+    const plan = planValidate(state({ production: 'blue', staging: 'green' }, { blue: {}, green: { run: 'r2' } }), 'r2', 20);
+    assert.deepEqual(kinds(plan.actions), ['settle', 'validate', 'set-percent', 'settle']);
+  });
+  it('case 2: a slot kept unrouted by OnFailure is exposed again before any check counts', () => {
+    const plan = planValidate(state({ production: 'blue' }, { blue: {}, green: { run: 'r2' } }), 'r2', 0);
+    assert.deepEqual(kinds(plan.actions), ['expose', 'settle', 'validate']);
+  });
+  it('first deploy: validates production', () => {
+    assert.deepEqual(kinds(planValidate(state({ production: 'blue' }, { blue: { run: 'r2' } }), 'r2', 0).actions), ['validate-production']);
+  });
+  it('nothing of this run: a clear error', () => {
+    assert.throws(() => planValidate(state({ production: 'blue' }, { blue: { run: 'r1' } }), 'r2', 0), /nothing to validate/);
+  });
+});
+
+describe('plans: OnSuccess', () => {
+  const base = { blue: { run: 'r1' }, green: { run: 'r2' } };
+  it('validated in this run: begin, switch, settle, confirm, end, retire', () => {
+    const plan = planPromote(state({ production: 'blue', staging: 'green' }, base, { validations: [validated('green', 'r2')] }), 'r2');
+    assert.deepEqual(kinds(plan.actions), ['begin-promotion', 'switch', 'settle', 'confirm', 'end-promotion', 'retire']);
+  });
+  it('not validated in this run (no RouteTraffic, or validated by another run): validates on the staging route first', () => {
+    const plan = planPromote(state({ production: 'blue', staging: 'green' }, base, { validations: [validated('green', 'r9')] }), 'r2');
+    assert.deepEqual(kinds(plan.actions).slice(0, 2), ['settle', 'validate']);
+  });
+  it('case 2: never promotes an unvalidated slot as an "interrupted switch": exposes and validates it first', () => {
+    const plan = planPromote(state({ production: 'blue' }, base), 'r2');
+    assert.deepEqual(kinds(plan.actions).slice(0, 3), ['expose', 'settle', 'validate']);
+  });
+  it('a revision rolled back before is validated again', () => {
+    const plan = planPromote(state({ production: 'blue', staging: 'green' }, base, { validations: [validated('green', 'r2')], promotions: [promoted(rev('green', { run: 'r2' }), 'rolledBack', 'r2', rev('blue'))] }), 'r2');
+    assert.ok(kinds(plan.actions).includes('validate'));
+  });
+  it('case 3: killed right after the switch: the re-run confirms, and rolls back to the previous production on failure', () => {
+    const promotion = promoted(rev('green', { run: 'r2' }), 'begun', 'r2', rev('blue', { run: 'r1' }));
+    const plan = planPromote(state({ production: 'green' }, base, { promotions: [promotion] }), 'r2');
+    assert.deepEqual(plan.actions, [
+      { do: 'settle', why: 'production reaches slot green' },
+      { do: 'confirm', to: 'green', from: 'blue' },
+      { do: 'end-promotion', to: 'green', from: 'blue' },
+      { do: 'retire', slot: 'blue' },
+    ]);
+  });
+  it('confirmed already: only the retirement is left; a re-run after success is a no-op', () => {
+    const promotion = promoted(rev('green', { run: 'r2' }), 'confirmed', 'r2', rev('blue', { run: 'r1' }));
+    assert.deepEqual(planPromote(state({ production: 'green' }, base, { promotions: [promotion] }), 'r2').actions, [{ do: 'retire', slot: 'blue' }]);
+    assert.deepEqual(planPromote(state({ production: 'green' }, { green: { run: 'r2' } }, { promotions: [promotion] }), 'r2').actions, []);
+  });
+  it('never retires a slot that holds something else than the production it replaced', () => {
+    const promotion = promoted(rev('green', { run: 'r2' }), 'confirmed', 'r2', rev('blue', { run: 'r1' }));
+    const later = state({ production: 'green', staging: 'blue' }, { blue: { run: 'r3', installed: 'again' }, green: { run: 'r2' } }, { promotions: [promotion] });
+    assert.deepEqual(planPromote(later, 'r2').actions, []);
+  });
+  it('refuses what may not be promoted, changing nothing', () => {
+    assert.throws(() => planPromote(state({ production: 'blue', staging: 'green' }, { blue: { run: 'r1' }, green: { run: 'r3' } }), 'r2'), /staged by another run/);
+    assert.throws(() => planPromote(state({ production: 'blue', staging: 'green' }, { blue: {}, green: { run: 'r2', status: 'failed' } }), 'r2'), /only a deployed release/);
+    assert.throws(() => planPromote(state({ production: 'blue', staging: 'green' }, { blue: {}, green: { run: 'r2', ready: false } }), 'r2'), /not ready/);
+    assert.throws(() => planPromote(state({ staging: 'green', stagingPercent: 100 }, base), 'r2'), /run Deploy to repair/);
+  });
+});
+
+describe('plans: OnFailure', () => {
+  it('withdraws users first, then removes (or keeps unrouted)', () => {
+    const given = state({ production: 'blue', staging: 'green', stagingPercent: 10 }, { blue: {}, green: { run: 'r2' } });
+    assert.deepEqual(kinds(planWithdraw(given, 'r2', false).actions), ['withdraw-users', 'remove']);
+    assert.deepEqual(kinds(planWithdraw(given, 'r2', true).actions), ['withdraw-users', 'unroute']);
+  });
+  it('never touches a production this run promoted and confirmed', () => {
+    const promotion = promoted(rev('green', { run: 'r2' }), 'confirmed', 'r2', rev('blue'));
+    assert.equal(planWithdraw(state({ production: 'green' }, { blue: {}, green: { run: 'r2' } }, { promotions: [promotion] }), 'r2', false).kind, 'nothing');
+  });
+  it('case 3: after an interrupted promotion, restores the previous production instead of refusing', () => {
+    const promotion = promoted(rev('green', { run: 'r2' }), 'begun', 'r2', rev('blue'));
+    const plan = planWithdraw(state({ production: 'green' }, { blue: {}, green: { run: 'r2' } }, { promotions: [promotion] }), 'r2', false);
+    assert.deepEqual(plan.actions, [{ do: 'restore', to: 'blue', from: 'green' }, { do: 'remove', slot: 'green' }]);
+  });
+  it('a failed install of this run is removed even with keepFailedSlot (nothing to debug behind a route)', () => {
+    assert.deepEqual(kinds(planWithdraw(state({ production: 'blue' }, { blue: {}, green: { run: 'r2', status: 'failed' } }), 'r2', true).actions), ['remove']);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------
+// Every combination: slot contents x routing x what the record knows, for each planner and run.
+
+const SPECS: Array<SlotSpec | undefined> = [
+  undefined,
+  { run: 'r2' },
+  { run: 'r2', ready: false },
+  { run: 'r1' },
+  { run: 'r1', ready: false },
+  { run: 'r2', status: 'failed' },
+  { run: 'r1', status: 'failed' },
+  { run: 'r1', status: 'pending-upgrade' },
+];
+type Knowledge = 'none' | 'validated-r2' | 'validated-r1' | 'served';
+const KNOWLEDGE: Knowledge[] = ['none', 'validated-r2', 'validated-r1', 'served'];
+type OursPromotion = 'none' | 'begun' | 'confirmed' | 'rolledBack';
+const PROMOTION: OursPromotion[] = ['none', 'begun', 'confirmed', 'rolledBack'];
+
+function recordFor(specs: Record<Slot, SlotSpec | undefined>, know: Record<Slot, Knowledge>, ours: OursPromotion): AppRecord {
+  const validations: Validation[] = [];
+  const promotions: Promotion[] = [];
+  for (const slot of SLOTS) {
+    const spec = specs[slot];
+    if (!spec) continue;
+    if (know[slot] === 'validated-r2') validations.push(validated(slot, 'r2', spec));
+    if (know[slot] === 'validated-r1') validations.push(validated(slot, 'r1', spec));
+    if (know[slot] === 'served') promotions.push(live(slot, spec.run, spec));
+  }
+  const mine = SLOTS.find((s) => specs[s]?.run === 'r2');
+  if (mine && ours !== 'none') {
+    const other = SLOTS.find((s) => s !== mine)!;
+    promotions.unshift(promoted(rev(mine, specs[mine]), ours, 'r2', specs[other] ? rev(other, specs[other]) : undefined));
+  }
+  return { validations, promotions };
+}
+
+function* allStates(): Generator<AppState> {
+  for (const blue of SPECS)
+    for (const green of SPECS)
+      for (const kb of KNOWLEDGE)
+        for (const kg of KNOWLEDGE)
+          for (const ours of PROMOTION)
+            for (const production of [undefined, 'blue', 'green'] as const)
+              for (const staging of [undefined, 'blue', 'green'] as const) {
+                if (staging && staging === production) continue;
+                for (const stagingPercent of staging ? [0, 20] : [0]) {
+                  const specs = { blue, green };
+                  yield state({ production, staging, stagingPercent }, { ...(blue ? { blue } : {}), ...(green ? { green } : {}) }, recordFor(specs, { blue: kb, green: kg }, ours));
+                }
+              }
+}
+
+const ROUTING_WRITES = new Set<Action['do']>(['repair-route', 'withdraw-users', 'remove', 'go-live', 'expose', 'set-percent', 'switch', 'retire', 'unroute', 'restore']);
+const slotsOf = (a: Action): Slot[] => ('slot' in a ? [a.slot] : []);
+
+/** The invariants every plan keeps, whatever the state (DESIGN invariants 2 and 3, read on the plan). */
+function checkPlan(given: AppState, run: string, actions: Action[], task: string): void {
+  const where = () => `${task} ${run} on ${JSON.stringify({ routing: given.routing, slots: SLOTS.map((s) => given.slots[s].release && { s, st: given.slots[s].release!.status, run: given.slots[s].release!.run, ready: given.slots[s].ready }), record: given.record })}: ${JSON.stringify(actions)}`;
+  let production = productionSlot(given);
+  const validatedHere = new Set<Slot>();
+  let settledSinceWrite = true;
+  for (const [i, a] of actions.entries()) {
+    // Production (by routing) is never installed over, removed or retired.
+    if (a.do === 'install' || a.do === 'remove' || a.do === 'retire' || a.do === 'unroute') {
+      assert.ok(!production || !slotsOf(a).includes(production), `${a.do} touches production slot ${production}: ${where()}`);
+    }
+    // A check counts only after the data plane applied every earlier routing write.
+    if (a.do === 'validate' || a.do === 'confirm') assert.ok(settledSinceWrite, `${a.do} without a settle after the last routing write: ${where()}`);
+    if (a.do === 'validate') {
+      const exposed = given.routing.staging === a.slot || actions.slice(0, i).some((b) => b.do === 'expose' && b.slot === a.slot);
+      assert.ok(exposed, `validate of slot ${a.slot} that is not on the staging route: ${where()}`);
+      validatedHere.add(a.slot);
+    }
+    // Users move only to a revision known to be good, validated here, or (first deploy) to the only release.
+    const movesUsersTo = a.do === 'switch' || a.do === 'restore' || a.do === 'repair-route' ? (a.do === 'repair-route' ? a.slot : a.to) : a.do === 'set-percent' && a.percent > 0 ? a.slot : undefined;
+    if (movesUsersTo) {
+      const s = given.slots[movesUsersTo];
+      const good = s.release && knownGood(given.record, revisionOf(s)!);
+      const mineValidated = s.release && validationOf(given.record, revisionOf(s)!, run) && promotionTo(given.record, revisionOf(s)!, run)?.state !== 'rolledBack';
+      assert.ok(validatedHere.has(movesUsersTo) || (a.do !== 'switch' && good) || (a.do === 'switch' && mineValidated), `${a.do} moves users to unproven slot ${movesUsersTo}: ${where()}`);
+    }
+    if (a.do === 'go-live') assert.ok(!everLive(given.record), `go-live of an app that served users before: ${where()}`);
+    if (a.do === 'switch') assert.ok(actions.slice(0, i).some((b) => b.do === 'begin-promotion' && b.to === a.to), `switch without begin-promotion: ${where()}`);
+    if (a.do === 'retire') assert.ok(a.slot !== slotOfRun(given, run)?.slot, `retire of this run's own slot: ${where()}`);
+    if (a.do === 'switch' || a.do === 'restore' || a.do === 'repair-route' || a.do === 'go-live') production = a.do === 'repair-route' || a.do === 'go-live' ? a.slot : a.to;
+    if (a.do === 'settle') settledSinceWrite = true;
+    else if (ROUTING_WRITES.has(a.do)) settledSinceWrite = a.do === 'withdraw-users' || a.do === 'restore'; // these settle inside the step
+  }
+}
+
+describe('plans: every state x routing x record (exhaustive)', function () {
+  this.timeout(120_000);
+  it('every plan of every task keeps the invariants, or refuses with a sentence', () => {
+    let states = 0;
+    let plans = 0;
+    let refusals = 0;
+    const attempt = (task: string, given: AppState, run: string, f: () => { actions: Action[] }) => {
+      try {
+        checkPlan(given, run, f().actions, task);
+        plans++;
+      } catch (err) {
+        if (err instanceof assert.AssertionError) throw err;
+        assert.match((err as Error).message, /\.|nothing was changed|not changed/i);
+        refusals++;
+      }
+    };
+    for (const given of allStates()) {
+      states++;
+      for (const run of ['r1', 'r2', 'r3']) {
+        attempt('Deploy', given, run, () => planDeploy(given, run));
+        attempt('RouteTraffic', given, run, () => planValidate(given, run, 20));
+        attempt('OnSuccess', given, run, () => planPromote(given, run));
+        attempt('OnFailure', given, run, () => planWithdraw(given, run, false));
+        attempt('OnFailure(keep)', given, run, () => planWithdraw(given, run, true));
+      }
+    }
+    console.log(`      ${states} states, ${plans} plans checked, ${refusals} refusals`);
+    assert.ok(states > 40_000 && plans > states, `${states} states, ${plans} plans`);
+  });
+});
