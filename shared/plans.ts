@@ -8,7 +8,7 @@
 // - OnSuccess promotes only a revision validated by this run, re-validating it first when needed; it
 //   writes the promotion as begun before the switch, so a re-run or OnFailure knows where users came from.
 import { type Slot, SLOTS, otherSlot } from './model';
-import { everLive, knownGood, type Promotion, promotionTo, validationOf } from './record';
+import { everLive, knownGood, type Promotion, promotionTo, sameRevision, validationOf } from './record';
 import { type AppState, describeRelease, healthy, revisionOf, type SlotState, slotOfRun } from './slots';
 
 export type Action =
@@ -21,6 +21,8 @@ export type Action =
   | { do: 'install'; slot: Slot; role: 'production' | 'staging' }
   /** First deploy: route every user to the slot, and record it as the app's first production. */
   | { do: 'go-live'; slot: Slot }
+  /** Record that the slot serves production (it went live before the record knew it, e.g. a lost record). */
+  | { do: 'adopt'; slot: Slot }
   /** Make the slot reachable by testers only. */
   | { do: 'expose'; slot: Slot }
   /** Wait until the data plane has applied every routing write so far (observed where possible). */
@@ -120,6 +122,15 @@ export function planDeploy(state: AppState, runId: string): DeployPlan {
     return { target, role: 'production', install, actions, notes };
   }
 
+  // A promotion of another run that was interrupted before it was confirmed: users are on its revision and
+  // the other slot holds the production to roll back to. Only that run's OnSuccess or OnFailure may decide.
+  const pending = production && state.record.promotions.find((p) => p.state === 'begun' && sameRevision(p.to, revisionOf(state.slots[production])!));
+  if (production && pending && pending.run !== runId) {
+    throw new Error(
+      `Run ${pending.run}'s promotion of slot ${production} (version ${pending.to.version}) was interrupted before it was confirmed: users are on it, and slot ${otherSlot(production)} still holds the previous production. ` +
+        'Re-run that run\'s OnSuccess (to confirm it) or OnFailure (to move users back) first. Nothing was changed.',
+    );
+  }
   const actions: Action[] = [];
   let serving = production;
   if (!serving) {
@@ -133,8 +144,14 @@ export function planDeploy(state: AppState, runId: string): DeployPlan {
     }
     notes.push(`No route serves production: routing it to slot ${repair.slot}, whose ${repair.why}.`);
     actions.push({ do: 'repair-route', slot: repair.slot }, { do: 'settle', why: `production reaches slot ${repair.slot} again` });
+    // This run's own release was production (a re-run after its route was lost): routing it again is all.
+    if (repair.slot === ours?.slot) return { target: ours.slot, role: 'production', install: false, actions, notes };
     serving = repair.slot;
-  } else if (!state.slots[serving].ready) {
+  } else if (!knownGood(state.record, revisionOf(state.slots[serving])!)) {
+    // Users are on it now, so it has served production: say so in the record, which repair relies on.
+    actions.push({ do: 'adopt', slot: serving });
+  }
+  if (!state.slots[serving].ready) {
     notes.push(`Slot ${serving} serves production but not all its pods are ready right now; it stays production and is not touched.`);
   }
 
@@ -239,7 +256,8 @@ export function planPromote(state: AppState, runId: string): PromotePlan {
     throw new Error(`No route serves production of app ${state.app.name}; run Deploy to repair it before promoting. Production was not changed.`);
   }
   const notes: string[] = [];
-  const actions: Action[] = [];
+  // Promotion starts from the staged state (so a rolled-back slot is left staged, as the message says).
+  const actions: Action[] = state.routing.staging === ours.slot ? [] : [{ do: 'expose', slot: ours.slot }];
   const validation = validationOf(state.record, rev, runId);
   const rolledBack = promotion?.state === 'rolledBack';
   if (!validation || rolledBack) {
@@ -248,7 +266,6 @@ export function planPromote(state: AppState, runId: string): PromotePlan {
         ? `Slot ${ours.slot} was promoted before and rolled back: validating it again on its staging route first.`
         : `Slot ${ours.slot} has not passed validation in this run: validating it on its staging route first.`,
     );
-    if (state.routing.staging !== ours.slot) actions.push({ do: 'expose', slot: ours.slot });
     actions.push({ do: 'settle', why: `the staging route reaches slot ${ours.slot}` }, { do: 'validate', slot: ours.slot, production });
   } else {
     notes.push(`Slot ${ours.slot} passed validation in this run (${validation.by}, ${validation.at}${validation.checks.length ? `: ${validation.checks.length} checks` : ', route only'}).`);
@@ -289,6 +306,9 @@ export function planWithdraw(state: AppState, runId: string, keep: boolean): Wit
       };
     }
     return { kind: 'nothing', actions: [], notes: [`Slot ${ours.slot} (${describeRelease(ours)}) serves production${promotion?.state === 'confirmed' ? ' after a confirmed promotion' : ''}; OnFailure never touches production.`] };
+  }
+  if (ours.release && knownGood(state.record, revisionOf(ours)!) === 'served production') {
+    return { kind: 'nothing', actions: [], notes: [`Slot ${ours.slot} holds this run's ${describeRelease(ours)}, which served production; OnFailure withdraws only a release that never served users.`] };
   }
   const actions: Action[] = [];
   if (state.routing.staging === ours.slot && state.routing.stagingPercent > 0) actions.push({ do: 'withdraw-users', slot: ours.slot });

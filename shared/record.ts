@@ -60,8 +60,12 @@ export function validationOf(record: AppRecord, revision: RevisionRef, run: stri
   return record.validations.find((v) => sameRevision(v, revision) && v.run === run);
 }
 
-/** Known good: it served production (a confirmed promotion to it, or it was the production a promotion replaced), or it passed validation. */
+/**
+ * Known good: it served production (a confirmed promotion to it, or it was the production a promotion
+ * replaced), or it passed validation. A revision whose promotion was rolled back failed in production: never.
+ */
 export function knownGood(record: AppRecord, revision: Key): 'served production' | 'passed validation' | undefined {
+  if (record.promotions.some((p) => p.state === 'rolledBack' && sameRevision(p.to, revision))) return undefined;
   if (record.promotions.some((p) => (p.state === 'confirmed' && sameRevision(p.to, revision)) || (p.from && sameRevision(p.from, revision)))) return 'served production';
   if (record.validations.some((v) => sameRevision(v, revision))) return 'passed validation';
   return undefined;

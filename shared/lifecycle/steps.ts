@@ -51,6 +51,15 @@ async function moveUsersBack(lc: Lifecycle, to: Slot, from: Slot): Promise<void>
   }));
 }
 
+/**
+ * Before a slot's release is uninstalled: no route may lead to it, as written AND as the data plane applies
+ * it (an earlier task may have died between lowering a share of users and waiting for it).
+ */
+async function unrouted(lc: Lifecycle, slot: Slot): Promise<void> {
+  await lc.router.detach(slot);
+  await lc.router.settle(`nothing routes to slot ${slot} any more`);
+}
+
 async function run(lc: Lifecycle, action: Action, o: StepOptions, notes: string[]): Promise<void> {
   const { router, log, inputs } = lc;
   const { app, runId } = inputs;
@@ -65,7 +74,7 @@ async function run(lc: Lifecycle, action: Action, o: StepOptions, notes: string[
       });
     case 'remove':
       return log.step(`Remove slot ${action.slot} (${locate(app, action.slot).release})`, async () => {
-        await router.detach(action.slot);
+        await unrouted(lc, action.slot);
         await uninstallSlot(lc.ctx.helm, locate(app, action.slot), lc.timeout);
         notes.push(`Slot ${action.slot} (${locate(app, action.slot).release}) was removed.`);
       });
@@ -74,10 +83,17 @@ async function run(lc: Lifecycle, action: Action, o: StepOptions, notes: string[
       return log.step(`Install into slot ${action.slot} (${action.role === 'production' ? 'first deploy: production' : 'staging'})`, () => o.install!(action.slot, action.role));
     case 'go-live':
       return log.step(`Route production to slot ${action.slot}`, async () => {
-        await router.establish(action.slot);
+        // Recorded first: a re-run after a crash between the two writes then repairs the route to it.
         const to = await revision(lc, action.slot);
         if (to) await record(lc, (r) => ({ ...r, promotions: [{ to, run: runId, state: 'confirmed', firstDeploy: true, at: now() }, ...r.promotions] }));
+        await router.establish(action.slot);
       });
+    case 'adopt': {
+      const to = await revision(lc, action.slot);
+      if (to) await record(lc, (r) => ({ ...r, promotions: [{ to, run: to.release, state: 'confirmed', at: now() }, ...r.promotions] }));
+      log.info(`Recorded: slot ${action.slot} (${to?.release} revision ${to?.revision}) serves production.`);
+      return;
+    }
     case 'expose':
       return log.step(`Expose slot ${action.slot} to testers`, async () => {
         await router.exposeStaging(action.slot);
@@ -140,7 +156,7 @@ async function run(lc: Lifecycle, action: Action, o: StepOptions, notes: string[
       const drain = Math.max(o.retire?.drainSeconds ?? 0, await router.minimumDrainSeconds());
       await log.step(`Retire slot ${slot} (${release})`, async () => {
         await log.wait(drain, `requests already on their way to slot ${slot} finish (drain)`);
-        await router.detach(slot);
+        await unrouted(lc, slot);
         await uninstallSlot(lc.ctx.helm, locate(app, slot), lc.timeout);
       });
       notes.push(`Slot ${slot} (${release}) was retired after ${drain} s of draining.`);
