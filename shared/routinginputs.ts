@@ -13,9 +13,14 @@ export function readRouting(r: Reader, app: App, connection: ConnectionInputs, v
       "Router 'gateway' works with routingOwnership 'managed' only: the task owns the HTTPRoute and switches production in one update of it. Set routingOwnership to managed; the chart then deploys just the app and its own Service.",
     );
   }
+  if (router === 'nginx' && ownership === 'chart') {
+    throw new v.InputError(
+      "Router 'nginx' works with routingOwnership 'managed' only: ingress-nginx cannot swap the primary Ingresses of two chart releases without a window in which the host answers 404 (its admission webhook refuses a second primary for the host, and with the old one deleted nothing serves until the new one exists and nginx reloads). Set routingOwnership to managed: the task then owns the Ingresses and moves production with one Service selector patch, with no window; the chart deploys just the app and its own Service.",
+    );
+  }
   if (ownership === 'managed' && app.layout === 'perSlot' && (router === 'nginx' || router === 'appgw')) {
     throw new v.InputError(
-      `Managed routing with router '${router}' needs namespaceLayout 'shared': the Ingress reaches pods through one stable Service, and a Service selects pods only in its own namespace; use namespaceLayout shared, router gateway, or routingOwnership chart.`,
+      `Managed routing with router '${router}' needs namespaceLayout 'shared': the Ingress reaches pods through one stable Service, and a Service selects pods only in its own namespace; use namespaceLayout shared, router gateway${router === 'appgw' ? ', or routingOwnership chart' : ''}.`,
     );
   }
   const host = readHost(r, router);

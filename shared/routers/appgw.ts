@@ -1,7 +1,7 @@
 // Application Gateway Ingress Controller: host and path routing only. Testers reach staging on
 // `/canary/...` (a second Ingress whose backend-path-prefix strips the prefix); there is no header,
 // cookie or weight routing, so a percentage of users is impossible. Every change is an ARM update of
-// the gateway (tens of seconds): settle generously, and keep old pods serving through the update.
+// the gateway (tens of seconds): settling observes a fence (fence.ts), and old pods keep serving through the update.
 import type { KubeObject } from '../kube';
 import type { Slot } from '../model';
 import { type ChartFlavour, ChartIngressRouter } from './chart';
@@ -38,9 +38,12 @@ function ingress(ctx: RouterContext, metadata: KubeObject['metadata'], service: 
 
 const isCanaryPath = (i: KubeObject) => (i.spec?.rules ?? []).some((r: { http?: { paths?: Array<{ path?: string }> } }) => (r.http?.paths ?? []).some((p) => p.path?.startsWith(CANARY_PREFIX)));
 
-const appgwFlavour: IngressFlavour = {
+export const appgwFlavour: IngressFlavour = {
   product: 'App Gateway (AGIC)',
   defaultSettleSeconds: 30,
+  // A path whose backend pool is empty: Application Gateway answers 502 itself.
+  noEndpointStatuses: [502],
+  settleTimeoutSeconds: 600,
   percentUnsupported: PERCENT_UNSUPPORTED,
   primaryIngress: (ctx, metadata, service, port) => ingress(ctx, metadata, service, port, ctx.inputs.path, 'Prefix', drainAnnotations()),
   // `/canary/*` ImplementationSpecific: Prefix `/canary` would also match `/canaryX`.
@@ -56,6 +59,9 @@ const appgwFlavour: IngressFlavour = {
 const appgwChartFlavour: ChartFlavour = {
   product: 'App Gateway (AGIC)',
   defaultSettleSeconds: 30,
+  // A path whose backend pool is empty: Application Gateway answers 502 itself.
+  noEndpointStatuses: [502],
+  settleTimeoutSeconds: 600,
   percentUnsupported: PERCENT_UNSUPPORTED,
   isStaging: isCanaryPath,
   stagingPercent: () => 0,

@@ -6,7 +6,7 @@ import { type Routing, type Slot, SLOTS, locate } from '../model';
 import { type HostFlavour, HostRouter } from './ingress';
 import { type Exposure, type Router, type RouterContext, type Values, valuesOf } from './router';
 
-/** What differs between ingress-nginx and App Gateway when the charts render the routing. */
+/** What a controller needs when the charts render the routing (App Gateway only: chart-owned ingress-nginx is refused). */
 export interface ChartFlavour extends HostFlavour {
   /** Is this rendered Ingress the slot's staging route (canary / `/canary` path)? */
   isStaging(ingress: KubeObject): boolean;

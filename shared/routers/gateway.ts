@@ -7,7 +7,8 @@ import type { CheckTarget } from '../checks';
 import type { GatewayInputs } from '../inputs';
 import { type KubeObject, KubeError, describeRef } from '../kube';
 import { type Routing, type Slot, locate } from '../model';
-import { ensure, isOwned, type ServicePort, slotServicePorts, stableService } from './objects';
+import { Fence, type FenceFlavour } from './fence';
+import { assertOwnable, ensure, isOwned, type ServicePort, slotServicePorts, stableService } from './objects';
 import {
   GATEWAY_API,
   HTTPROUTE_API,
@@ -30,7 +31,18 @@ import {
 import { type Exposure, type Router, type RouterContext, type Values, valuesOf } from './router';
 
 const PRODUCT = 'Gateway API';
-const DEFAULT_SETTLE_SECONDS = 5;
+
+/**
+ * The Gateway's data plane, as the settle fence sees it: a route whose Service has no endpoint is
+ * answered 500 (Envoy-based implementations without a valid backend, App Gateway for Containers) or
+ * 503 (no healthy upstream).
+ */
+export const GATEWAY_FENCE: FenceFlavour = {
+  product: "the Gateway's data plane",
+  noEndpointStatuses: [500, 503],
+  settleTimeoutSeconds: 300,
+  defaultSettleSeconds: 5,
+};
 /** How long the Gateway's controller may take to report on a route change before the task gives up. */
 const STATUS_TIMEOUT_SECONDS = 120;
 const STATUS_POLL_MS = 500;
@@ -47,12 +59,20 @@ export class GatewayRouter implements Router {
   readonly label: string;
   /** True once this process waited for the data plane after its last route write (see detach). */
   private settledSinceLastWrite = false;
+  private readonly fence: Fence;
 
   constructor(
     private readonly ctx: RouterContext,
     private readonly gateway: GatewayInputs,
+    fenceFlavour: FenceFlavour = GATEWAY_FENCE,
   ) {
     this.label = `${PRODUCT} HTTPRoute on ${describeParent(parentRefOf(gateway))}, routing managed by the task`;
+    this.fence = new Fence(ctx, fenceFlavour, { apiVersion: HTTPROUTE_API, kind: 'HTTPRoute', build: (metadata, path, service, port) => fenceRoute(gateway, metadata, path, service, port) }, this.host());
+  }
+
+  /** The host name checks and the fence send: the host input, else the route's first concrete host name. */
+  private host(): string | undefined {
+    return this.ctx.inputs.host ?? this.gateway.hostnames.find((h) => !h.startsWith('*'));
   }
 
   private get app() {
@@ -85,6 +105,7 @@ export class GatewayRouter implements Router {
     if (route && !isOwned(route, this.app)) {
       throw new Error(`${describeRef(this.routeRef)} exists but was not created by the blue/green tasks for app ${this.app.name}; rename the app or remove that route. Nothing was changed.`);
     }
+    await assertOwnable(this.ctx.kube, this.app, this.fence.refs());
     const problem = preflightProblem(route, this.gateway);
     if (problem) throw new Error(problem);
     if (!route) return this.checkGatewayExists();
@@ -211,9 +232,10 @@ export class GatewayRouter implements Router {
     }
   }
 
+  /** The Gateway accepts the route (its status), then its data plane serves it (the fence, fence.ts). */
   async settle(what: string): Promise<void> {
     await this.waitForVerdict();
-    await this.ctx.log.wait(this.ctx.settleSeconds ?? DEFAULT_SETTLE_SECONDS, `the Gateway's data plane applies the change (${what})`);
+    await this.fence.settle(what);
     this.settledSinceLastWrite = true;
   }
 
@@ -252,7 +274,7 @@ export class GatewayRouter implements Router {
   }
 
   target(exposure: Exposure, slot: Slot): CheckTarget {
-    const host = this.ctx.inputs.host ?? this.gateway.hostnames.find((h) => !h.startsWith('*'));
+    const host = this.host();
     if (!host) throw new Error("HTTP checks need a concrete host name to send, but the route's host names are all wildcards: set the host input.");
     const staging = exposure === 'staging';
     return {
@@ -298,4 +320,18 @@ export class GatewayRouter implements Router {
     if (wrote || !quiet) this.ctx.log.info(wrote ? `  ${what}` : `  ${what} (already so)`);
     return wrote;
   }
+}
+
+/** The fence as its own HTTPRoute on the app's Gateway and host names: one Exact path to the fence Service. */
+function fenceRoute(gateway: GatewayInputs, metadata: KubeObject['metadata'], path: string, service: string, port: number): KubeObject {
+  return {
+    apiVersion: HTTPROUTE_API,
+    kind: 'HTTPRoute',
+    metadata,
+    spec: {
+      parentRefs: [parentRefOf(gateway)],
+      hostnames: gateway.hostnames,
+      rules: [{ matches: [{ path: { type: 'Exact', value: path } }], backendRefs: [{ name: service, port }] }],
+    },
+  };
 }

@@ -1,14 +1,16 @@
 // Picks the router for the task's inputs. An unknown router is an error here, never a silent default.
 import { chartAppGw, managedAppGw } from './appgw';
 import { gatewayRouter } from './gateway';
-import { chartNginx, managedNginx } from './nginx';
+import { managedNginx } from './nginx';
 import type { Router, RouterContext } from './router';
 
 export function createRouter(ctx: RouterContext): Router {
   const { router, ownership } = ctx.inputs;
   switch (router) {
     case 'nginx':
-      return ownership === 'managed' ? managedNginx(ctx) : chartNginx(ctx);
+      // Chart-owned ingress-nginx is refused with the inputs (routinginputs.ts): it cannot switch without a 404 window.
+      if (ownership !== 'managed') throw new Error("Router 'nginx' works with routingOwnership 'managed' only.");
+      return managedNginx(ctx);
     case 'appgw':
       return ownership === 'managed' ? managedAppGw(ctx) : chartAppGw(ctx);
     case 'gateway':

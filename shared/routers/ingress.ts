@@ -9,14 +9,15 @@
 import type { CheckTarget } from '../checks';
 import type { KubeObject } from '../kube';
 import { type Routing, type Slot, SLOTS, locate } from '../model';
+import { Fence, type FenceFlavour, fenceIngress } from './fence';
 import { assertOwnable, ensure, ownedMetadata, slotServicePorts, stableService } from './objects';
 import { type Exposure, type Router, type RouterContext, type Values, valuesOf } from './router';
 
-/** What every router in front of one public host has: a product name, a settle time, a staging route. */
-export interface HostFlavour {
-  /** 'ingress-nginx' / 'App Gateway (AGIC)' */
-  product: string;
-  defaultSettleSeconds: number;
+/**
+ * What every router in front of one public host has: a product name, how its convergence is observed
+ * (the fence's no-endpoints answer, a bound, a fixed fallback wait), a staging route.
+ */
+export interface HostFlavour extends FenceFlavour {
   /** Why a percentage is impossible, when it is. */
   percentUnsupported?: string;
   /** What a tester adds to reach staging: a header, or a path prefix. */
@@ -29,19 +30,25 @@ export interface IngressFlavour extends HostFlavour {
   stagingPercent(ingress: KubeObject | undefined): number;
 }
 
-/** The verbs that only depend on the host: checks go to https://<host>, settling is a fixed wait. */
+/** The verbs that only depend on the host: checks go to https://<host>, settling observes a fence on it. */
 export abstract class HostRouter {
+  private readonly fence: Fence;
+
   constructor(
     protected readonly ctx: RouterContext,
     private readonly host: HostFlavour,
-  ) {}
+  ) {
+    this.fence = new Fence(ctx, host, { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', build: fenceIngress(ctx) }, ctx.inputs.host);
+  }
 
   async preflight(intent: { percent?: number }): Promise<void> {
     if (intent.percent && this.host.percentUnsupported) throw new Error(this.host.percentUnsupported);
+    await assertOwnable(this.ctx.kube, this.ctx.app, this.fence.refs());
   }
 
+  /** Returns once the controller serves every routing write made before the call (see fence.ts). */
   async settle(what: string): Promise<void> {
-    await this.ctx.log.wait(this.ctx.settleSeconds ?? this.host.defaultSettleSeconds, `${this.host.product} applies the change (${what})`);
+    await this.fence.settle(what);
   }
 
   target(exposure: Exposure, slot: Slot): CheckTarget {

@@ -1,10 +1,9 @@
 // ingress-nginx: testers reach staging with a header (canary-by-header), users by canary-weight.
-// Facts that shape this file (../../../shared/notes/routing-semantics.md): a canary is an alternative
-// backend of the primary Ingress with the same host+path; with the primary gone the host answers 404,
-// even at weight 100; weight and selector changes apply without a reload.
+// Facts that shape this file: a canary is an alternative backend of the primary Ingress with the same
+// host+path; with the primary gone the host answers 404, even at weight 100; weight and selector changes
+// apply without a reload. So routing is managed only (routinginputs.ts refuses chart-owned nginx): two
+// primary Ingresses of one host cannot be swapped without a 404 window.
 import type { KubeObject } from '../kube';
-import type { Slot } from '../model';
-import { type ChartFlavour, ChartIngressRouter } from './chart';
 import { type IngressFlavour, ManagedIngressRouter } from './ingress';
 import type { RouterContext } from './router';
 
@@ -33,9 +32,12 @@ export function canaryAnnotations(ctx: RouterContext, percent: number): Record<s
 
 const stagingPercent = (ingress: KubeObject | undefined) => Number(ingress?.metadata.annotations?.[`${A}canary-weight`] ?? 0) || 0;
 
-const nginxFlavour: IngressFlavour = {
+export const nginxFlavour: IngressFlavour = {
   product: 'ingress-nginx',
   defaultSettleSeconds: 5,
+  // A location whose Service has no endpoint: ingress-nginx answers 503 itself.
+  noEndpointStatuses: [503],
+  settleTimeoutSeconds: 300,
   primaryIngress: (ctx, metadata, service, port) => ({ apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', metadata, spec: rule(ctx, service, port) }),
   stagingIngress: (ctx, metadata, service, port, percent) => ({
     apiVersion: 'networking.k8s.io/v1',
@@ -47,23 +49,4 @@ const nginxFlavour: IngressFlavour = {
   stagingRoute: (ctx) => ({ headers: { [ctx.inputs.stagingHeader]: ctx.inputs.stagingHeaderValue }, pathPrefix: '' }),
 };
 
-const nginxChartFlavour: ChartFlavour = {
-  product: 'ingress-nginx',
-  defaultSettleSeconds: 5,
-  isStaging: (ingress) => ingress.metadata.annotations?.[`${A}canary`] === 'true',
-  stagingPercent,
-  stagingRoute: nginxFlavour.stagingRoute,
-  // ingress-nginx cannot swap two primary Ingresses without a window: its admission webhook refuses a
-  // second primary for the host, and with the old primary deleted the host has no server (404) until
-  // the new one is rendered and nginx reloads. All users move first (weight 100, no reload), so the
-  // window only costs the requests that arrive between the last two renders. Managed routing has none.
-  async switchProduction(router: ChartIngressRouter, to: Slot, from: Slot) {
-    await router.render(to, 'staging', 100, 'all users to the new slot through the canary');
-    await router.settle('users move to the new slot');
-    await router.render(from, 'unrouted', 0, 'the old primary goes (404 window opens)');
-    await router.render(to, 'production', 0, 'the new primary (404 window closes)');
-  },
-};
-
 export const managedNginx = (ctx: RouterContext) => new ManagedIngressRouter(ctx, nginxFlavour);
-export const chartNginx = (ctx: RouterContext) => new ChartIngressRouter(ctx, nginxChartFlavour);

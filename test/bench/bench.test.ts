@@ -31,6 +31,7 @@ describe('bench: helpers', () => {
     assert.equal(classify(w({})), 'routing');
     assert.equal(classify(w({ resource: 'ingresses' })), 'routing');
     assert.equal(classify(w({ resource: 'leases' })), 'lease');
+    assert.equal(classify(w({ resource: 'ingresses', name: 'calc-bluegreen-fence' })), 'fence', 'the settle fence routes no user');
     assert.equal(classify(w({ method: 'DELETE', manager: 'helm', userAgent: 'Helm/4.1.4' })), 'helm');
     assert.equal(classify(w({ resource: 'namespaces' })), 'other');
   });

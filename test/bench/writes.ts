@@ -6,13 +6,15 @@ import { checksFor, type RouterName, startEnv, version } from '../integration/en
 import { expectSucceeded } from './deploy';
 import type { Metric } from './stats';
 
-export type WriteKind = 'routing' | 'lease' | 'helm' | 'other';
+/** `fence`: the settle fence's own route and Service (shared/routers/fence.ts); it routes no user. */
+export type WriteKind = 'routing' | 'fence' | 'lease' | 'helm' | 'other';
 
 const ROUTING_RESOURCES = new Set(['services', 'ingresses', 'httproutes']);
 
 export function classify(w: WriteRecord): WriteKind {
   if (/helm/i.test(w.manager) || /helm/i.test(w.userAgent)) return 'helm';
   if (w.resource === 'leases') return 'lease';
+  if (/-bluegreen-fence$/.test(w.name ?? '')) return 'fence';
   if (ROUTING_RESOURCES.has(w.resource)) return 'routing';
   return 'other';
 }
@@ -36,8 +38,8 @@ export async function benchWrites(router: Extract<RouterName, 'nginx' | 'appgw'>
       value: routing.length,
       unit: 'writes',
       target: { op: '==', value: 1 },
-      basis: `${routing.map(describe).join(', ') || 'none'}; also ${by('lease').length} lease, ${by('helm').length} helm (retiring v1), ${by('other').length} other`,
-      data: Object.fromEntries((['routing', 'lease', 'helm', 'other'] as const).map((k) => [k, by(k).map(describe)])),
+      basis: `${routing.map(describe).join(', ') || 'none'}; also ${by('fence').length} settle fence, ${by('lease').length} lease, ${by('helm').length} helm (retiring v1), ${by('other').length} other`,
+      data: Object.fromEntries((['routing', 'fence', 'lease', 'helm', 'other'] as const).map((k) => [k, by(k).map(describe)])),
     };
   } finally {
     await env.close();

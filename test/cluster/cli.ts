@@ -3,9 +3,10 @@
 // reach them. Runs until Ctrl-C.
 import { fetchHelm, HELM_VERSIONS } from '../../scripts/fetch-helm';
 import { startCluster } from './cluster';
-import { startDataPlane } from './dataplane';
+import { REALISTIC_DELAYS, startDataPlane } from './dataplane';
 
 const GATEWAY = { namespace: 'infra', name: 'public', className: 'emulated' };
+const s = (ms: number) => `${ms / 1000} s`;
 
 async function main(): Promise<void> {
   const readyDelayMs = Number(process.env.READY_DELAY_MS ?? 500);
@@ -20,7 +21,7 @@ async function main(): Promise<void> {
   });
   const planes = await Promise.all(
     (['nginx', 'agic', 'gateway'] as const).map((controller) =>
-      startDataPlane(cluster.store, { controller, syncDelayMs: 1000, reloadDelayMs: 2000, armDelayMs: 15000, propagationDelayMs: 1000, gatewayClassName: GATEWAY.className }),
+      startDataPlane(cluster.store, { controller, ...REALISTIC_DELAYS, gatewayClassName: GATEWAY.className }),
     ),
   );
   const helm = (Object.keys(HELM_VERSIONS) as Array<keyof typeof HELM_VERSIONS>).map((major) => `  helm ${HELM_VERSIONS[major]}: ${fetchHelm(major)}`);
@@ -33,9 +34,9 @@ async function main(): Promise<void> {
       ...helm,
       '',
       'Data planes (send the app\'s Host header):',
-      `  ingress-nginx:          ${planes[0].url}   (Ingress class nginx; realistic delays: Lua sync 1 s, reload 2 s)`,
-      `  App Gateway (AGIC):     ${planes[1].url}   (Ingress class azure-application-gateway; ARM update 15 s)`,
-      `  Gateway API:            ${planes[2].url}   (Gateway ${GATEWAY.namespace}/${GATEWAY.name}, listener http)`,
+      `  ingress-nginx:          ${planes[0].url}   (Ingress class nginx; realistic delays: sync ${s(REALISTIC_DELAYS.syncDelayMs)}, with a reload ${s(REALISTIC_DELAYS.reloadDelayMs)})`,
+      `  App Gateway (AGIC):     ${planes[1].url}   (Ingress class azure-application-gateway; ARM update ${s(REALISTIC_DELAYS.armDelayMs)})`,
+      `  Gateway API:            ${planes[2].url}   (Gateway ${GATEWAY.namespace}/${GATEWAY.name}, listener http; propagation ${s(REALISTIC_DELAYS.propagationDelayMs)})`,
       '',
       'Try:',
       `  export KUBECONFIG=${cluster.kubeconfigPath}`,

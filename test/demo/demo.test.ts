@@ -132,6 +132,7 @@ describe('demo: flags', () => {
   it('takes router, ownership and helm, and refuses anything else', () => {
     assert.deepEqual(parseDemoArgs(['--router', 'appgw', '--ownership', 'chart', '--helm', '3']), { router: 'appgw', ownership: 'chart', helm: 'v3' });
     assert.throws(() => parseDemoArgs(['--router', 'gateway']), /--router is 'gateway'; use one of: nginx, appgw/);
+    assert.throws(() => parseDemoArgs(['--ownership', 'chart']), /--ownership chart works with --router appgw only: .*404 window/);
     assert.throws(() => parseDemoArgs(['--colour']));
     assert.equal(parseDemoArgs(['--help']), undefined);
   });

@@ -111,7 +111,8 @@ async function demo(options: DemoOptions, style: Style): Promise<boolean> {
   const started = Date.now();
   const steps = scenario(options);
   out(style.bold(`Blue/green lifecycle demo: ${PRODUCT[options.router]}, routing ${options.ownership === 'managed' ? 'managed by the task' : 'rendered by the chart'}, helm ${HELM_VERSIONS[options.helm]}`));
-  const env = await startEnv({ helm: options.helm, router: options.router, ownership: options.ownership });
+  // The real controllers' delays (AGIC: 20 s per change): the tasks wait for the data plane by observing it.
+  const env = await startEnv({ helm: options.helm, router: options.router, ownership: options.ownership, realistic: true, inputs: { checkTimeout: '90' } });
   let probe: Probe | undefined;
   // Ctrl-C: stop the servers and remove the cluster's temp dir before leaving.
   const interrupted = () => void Promise.resolve(probe?.stop()).then(() => env.close()).finally(() => process.exit(130));
@@ -152,7 +153,6 @@ async function demo(options: DemoOptions, style: Style): Promise<boolean> {
     const v = verdict({
       steps: outcomes,
       phases: views,
-      windowPhase: options.router === 'nginx' && options.ownership === 'chart' ? String(steps.find((s) => s.task === 'OnSuccess')?.index) : undefined,
       finalProduction: { slot: production, version: production ? app.slots[production].release?.version : undefined, otherSlotEmpty: !!other && !app.slots[other].release },
       finalVersion: FINAL_VERSION,
       brokenVersion: BROKEN_VERSION,

@@ -15,7 +15,8 @@ while a probe sends production traffic: v1 first deploy, v2 deploy + validate + 
 deploy + failed validation + withdrawal. Exit code 0 when everything behaved as the lifecycle promises.
 
   --router      nginx (ingress-nginx, default) or appgw (Application Gateway Ingress Controller)
-  --ownership   managed (the task owns the routing objects, default) or chart (the chart renders them)
+  --ownership   managed (the task owns the routing objects, default) or chart (the chart renders them;
+                App Gateway only: chart-owned ingress-nginx is refused, as the tasks refuse it)
   --helm        v4 (helm 4.1.4, default) or v3 (helm 3.18.0)`;
 
 function oneOf<T extends string>(flag: string, value: string | undefined, allowed: readonly T[], fallback: T): T {
@@ -39,9 +40,13 @@ export function parseDemoArgs(argv: string[]): DemoOptions | undefined {
     strict: true,
   });
   if (values.help) return undefined;
-  return {
+  const options: DemoOptions = {
     router: oneOf('router', values.router, ['nginx', 'appgw'] as const, 'nginx'),
     ownership: oneOf('ownership', values.ownership, ['managed', 'chart'] as const, 'managed'),
     helm: oneOf('helm', values.helm, ['v3', 'v4'] as const, 'v4'),
   };
+  if (options.router === 'nginx' && options.ownership === 'chart') {
+    throw new Error('--ownership chart works with --router appgw only: the tasks refuse chart-owned ingress-nginx, which cannot switch production without a 404 window.');
+  }
+  return options;
 }

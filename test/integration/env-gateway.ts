@@ -20,8 +20,10 @@ export interface GatewayEnvOptions {
   helm: HelmMajor;
   layout: 'shared' | 'perSlot';
   listeners?: Listener[];
-  /** Traffic follows a route change after this long (status is written at once). */
+  /** Traffic follows a route change after this long (status is written at once); default TEST_DELAYS. */
   propagationDelayMs?: number;
+  /** The real controllers' delays (REALISTIC_DELAYS). */
+  realistic?: boolean;
   inputs?: Record<string, string>;
   prepare?(cluster: LocalCluster): void;
 }
@@ -43,7 +45,9 @@ export function startGatewayEnv(o: GatewayEnvOptions): Promise<Env> {
     router: 'gateway',
     ownership: 'managed',
     layout: o.layout,
-    dataplane: { gatewayClassName: GATEWAY_CLASS, propagationDelayMs: o.propagationDelayMs ?? 300 },
+    propagationDelayMs: o.propagationDelayMs,
+    realistic: o.realistic,
+    dataplane: { gatewayClassName: GATEWAY_CLASS },
     inputs: { gatewayName: GATEWAY_NAME, gatewayNamespace: GATEWAY_NAMESPACE, gatewaySection: 'http', hostnames: HOST, ...o.inputs },
     prepare(cluster) {
       seedGateway(cluster, o.listeners);
@@ -67,10 +71,13 @@ export function routeSummary(env: Env): { tester?: string; users: Record<string,
   return { tester: header.backendRefs[0]?.name, users: Object.fromEntries(defaults.backendRefs.map((b) => [b.name, b.weight ?? 1])) };
 }
 
-export const isRouteWrite = (w: WriteRecord) => w.resource === 'httproutes' && !w.dryRun && w.subresource === undefined;
+/** The settle fence (`<app>-bluegreen-fence` route and Service) routes no user: it is not a routing write. */
+const isFence = (w: WriteRecord) => /-bluegreen-fence$/.test(w.name ?? '');
+
+export const isRouteWrite = (w: WriteRecord) => w.resource === 'httproutes' && !w.dryRun && w.subresource === undefined && !isFence(w);
 
 /** Writes of the task's own routing objects (route, grants, the `<app>-slot-<slot>` Services), not helm's. */
 export const isRoutingWrite = (w: WriteRecord) =>
-  ['httproutes', 'referencegrants'].includes(w.resource) || (w.resource === 'services' && /-slot-(blue|green)$/.test(w.name ?? ''));
+  !isFence(w) && (['httproutes', 'referencegrants'].includes(w.resource) || (w.resource === 'services' && /-slot-(blue|green)$/.test(w.name ?? '')));
 
 export const describeWrite = (w: WriteRecord) => `${w.method} ${w.resource} ${w.namespace}/${w.name}`;

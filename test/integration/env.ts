@@ -4,7 +4,7 @@
 import * as path from 'node:path';
 import { type LocalCluster, startCluster } from '../cluster/cluster';
 import { type RunTaskOptions, type TaskRun, runTask, startTask } from '../cluster/agent';
-import { type DataPlane, type DataPlaneOptions, startDataPlane } from '../cluster/dataplane';
+import { type DataPlane, type DataPlaneDelays, type DataPlaneOptions, REALISTIC_DELAYS, startDataPlane } from '../cluster/dataplane';
 import type { ControllerKind } from '../cluster/dataplane';
 import { helmBinary, type HelmMajor } from '../cluster/helm';
 import { startProbe, type ProbeOptions } from '../cluster/probe';
@@ -27,11 +27,18 @@ export interface EnvOptions {
   namespace?: string;
   readyDelayMs?: number;
   nginxWebhook?: boolean;
-  /** Data-plane convergence delays (ms); tests keep them small but non-zero. */
+  /**
+   * Data-plane convergence delays (ms). The defaults (TEST_DELAYS) are short but never zero: a route
+   * written is not served before the task's next step could look at it, so a task that does not wait
+   * for the data plane fails its tests.
+   */
   syncDelayMs?: number;
   reloadDelayMs?: number;
   armDelayMs?: number;
-  /** settleSeconds input: how long the tasks wait for the data plane. */
+  propagationDelayMs?: number;
+  /** The real controllers' delays (REALISTIC_DELAYS: nginx 3.3 s, AGIC 20 s...) instead of TEST_DELAYS. */
+  realistic?: boolean;
+  /** settleSeconds input: the fixed wait a router falls back to when it cannot observe the data plane. */
   settleSeconds?: number;
   /** More data-plane options (a router's own, e.g. the Traffic Manager fake or the Gateway). */
   dataplane?: Partial<DataPlaneOptions>;
@@ -57,18 +64,23 @@ export interface Env {
   close(): Promise<void>;
 }
 
+/** The integration tests' data-plane delays (see EnvOptions). */
+export const TEST_DELAYS: Required<DataPlaneDelays> = { syncDelayMs: 1000, reloadDelayMs: 1500, armDelayMs: 2500, propagationDelayMs: 1000 };
+
 export const taskDir = (name: TaskName) => path.join(repoRoot, 'build', 'tasks', name);
 
 export async function startEnv(o: EnvOptions): Promise<Env> {
   const options = { layout: 'shared' as const, app: 'calc', namespace: 'calc', ...o };
   const cluster = await startCluster({ readyDelayMs: o.readyDelayMs ?? 50, nginxWebhook: o.nginxWebhook ?? o.router === 'nginx' });
   await o.prepare?.(cluster);
+  const delays = o.realistic ? REALISTIC_DELAYS : TEST_DELAYS;
   const dataplane = await startDataPlane(cluster.store, {
     controller: CONTROLLER[o.router],
     seed: 7,
-    syncDelayMs: o.syncDelayMs ?? 200,
-    reloadDelayMs: o.reloadDelayMs ?? 400,
-    armDelayMs: o.armDelayMs ?? 500,
+    syncDelayMs: o.syncDelayMs ?? delays.syncDelayMs,
+    reloadDelayMs: o.reloadDelayMs ?? delays.reloadDelayMs,
+    armDelayMs: o.armDelayMs ?? delays.armDelayMs,
+    propagationDelayMs: o.propagationDelayMs ?? delays.propagationDelayMs,
     ...o.dataplane,
   });
   const common: Record<string, string> = {

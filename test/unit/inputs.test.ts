@@ -71,7 +71,7 @@ describe('task inputs', () => {
       assert.equal(deploy({ ...deployBase(), name: 'c'.repeat(47) }).app.name, 'c'.repeat(47));
     });
     it('leaves room for the green- prefix in per-slot namespaces', () => {
-      const layout = { namespaceLayout: 'perSlot', routingOwnership: 'chart' };
+      const layout = { namespaceLayout: 'perSlot', routingOwnership: 'chart', router: 'appgw' };
       rejects(() => deploy({ ...deployBase(), ...layout, namespace: 'n'.repeat(58) }), /Input 'namespace'.*57.*green-/);
       assert.equal(deploy({ ...deployBase(), ...layout, namespace: 'n'.repeat(57) }).app.namespace, 'n'.repeat(57));
       assert.equal(deploy({ ...deployBase(), namespace: 'n'.repeat(63) }).app.namespace, 'n'.repeat(63));
@@ -113,9 +113,17 @@ describe('task inputs', () => {
       for (const router of ['nginx', 'appgw']) {
         rejects(() => deploy({ ...deployBase(), router, namespaceLayout: 'perSlot' }), /namespaceLayout 'shared'.*own namespace.*router gateway/);
       }
-      assert.equal(deploy({ ...deployBase(), namespaceLayout: 'perSlot', routingOwnership: 'chart' }).app.layout, 'perSlot');
+      assert.equal(deploy({ ...deployBase(), namespaceLayout: 'perSlot', routingOwnership: 'chart', router: 'appgw' }).app.layout, 'perSlot');
       const gateway = deploy({ ...deployBase(), namespaceLayout: 'perSlot', router: 'gateway', gatewayName: 'public' });
       assert.equal(gateway.routing.gateway?.namespace, 'blue-calculator', 'the Gateway defaults to the home namespace');
+    });
+    it('refuses chart-owned ingress-nginx and names managed routing as the alternative', () => {
+      for (const inputs of [{ ...deployBase(), routingOwnership: 'chart' }, { ...deployBase(), router: 'nginx', routingOwnership: 'Chart', namespaceLayout: 'perSlot' }]) {
+        rejects(() => deploy(inputs), /Router 'nginx' works with routingOwnership 'managed' only: .*404.*Set routingOwnership to managed.*one Service selector patch/);
+      }
+      rejects(() => route({ ...base(), routingOwnership: 'chart' }), /Router 'nginx' works with routingOwnership 'managed' only/);
+      assert.equal(deploy({ ...deployBase(), router: 'appgw', routingOwnership: 'chart' }).routing.ownership, 'chart', 'App Gateway keeps chart-owned routing');
+      assert.equal(deploy(deployBase()).routing.ownership, 'managed', 'the default is managed');
     });
     it('requires a host for ingress routers and validates it', () => {
       rejects(() => deploy({ ...deployBase(), host: '' }), /Input 'host'.*required with router 'nginx'/);
@@ -147,7 +155,7 @@ describe('task inputs', () => {
       assert.equal(ok.routing.stagingHeaderValue, 'tester 1');
     });
     it('overrides chart value keys by role', () => {
-      const keys = deploy({ ...deployBase(), routingOwnership: 'chart', valueKeys: 'host=ingress.hostname\n# comment\nWEIGHT=canary.weight' });
+      const keys = deploy({ ...deployBase(), routingOwnership: 'chart', router: 'appgw', valueKeys: 'host=ingress.hostname\n# comment\nWEIGHT=canary.weight' });
       assert.deepEqual(keys.routing.valueKeys, { ...DEFAULT_VALUE_KEYS, host: 'ingress.hostname', weight: 'canary.weight' });
       rejects(() => deploy({ ...deployBase(), valueKeys: 'colour=slot.colour' }), /valueKeys.*'colour'/);
       rejects(() => deploy({ ...deployBase(), valueKeys: 'host=ingress..host' }), /valueKeys/);

@@ -63,6 +63,41 @@ describe('data plane: convergence delays', () => {
     assert.equal(releaseOf(dp), 'calc-blue');
   });
 
+  it('the order is global: a later write to another object never serves before an earlier one', async () => {
+    // A reload-class change (a new Ingress) then a sync-class change (a selector patch, delay 0): per
+    // object the patch would apply at once; the data plane applies them in the order it received them.
+    dp = await startDataPlane(store, { controller: 'nginx', syncDelayMs: 0, reloadDelayMs: 60 });
+    put(store, ...slots(), active('calc-blue'), ingress('calc', 'calc', { className: 'nginx', host: HOST, service: 'calc-active' }));
+    await dp.settled();
+    const fence = ingress('calc', 'calc-fence', { className: 'nginx', host: HOST, path: '/fence', pathType: 'Exact', service: 'calc-green' });
+    put(store, fence);
+    put(store, active('calc-green'));
+    assert.equal(dp.pending, 2, 'the selector patch queues behind the Ingress');
+    assert.equal(releaseOf(dp), 'calc-blue', 'the later selector patch is not served before the earlier Ingress');
+    await dp.settled();
+    assert.equal(releaseOf(dp), 'calc-green');
+  });
+
+  it('the order is global: what is served at any instant is a prefix of the writes', async () => {
+    dp = await startDataPlane(store, { controller: 'agic', armDelayMs: 0 });
+    put(store, ...slots(), active('calc-blue'), ingress('calc', 'calc', { className: 'azure-application-gateway', host: HOST, service: 'calc-active' }));
+    // Decreasing delays: each later write would be due before the earlier ones without the global order.
+    const writes = [40, 30, 20, 10, 0].map((delay, i) => ({ delay, object: service('calc', `calc-s${i}`, 'calc-blue', { selector: { 'app.kubernetes.io/instance': 'calc-blue' } }) }));
+    for (const { delay, object } of writes) {
+      dp.setDelays({ armDelayMs: delay });
+      put(store, object);
+    }
+    const served = () => writes.map(({ object }) => dp?.view.get('Service', 'calc', object.metadata.name ?? '') !== undefined);
+    const seen: boolean[][] = [];
+    while (dp.pending > 0) {
+      seen.push(served());
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    seen.push(served());
+    for (const state of seen) assert.deepEqual(state, [...state].sort((a, b) => Number(b) - Number(a)), `a later write served before an earlier one: ${JSON.stringify(state)}`);
+    assert.deepEqual(seen[seen.length - 1], [true, true, true, true, true]);
+  });
+
   it('AGIC: every change waits armDelayMs; setDelays changes it at run time', async () => {
     dp = await startDataPlane(store, { controller: 'agic', armDelayMs: 30 });
     put(store, ...slots(), active('calc-blue'), ingress('calc', 'calc', { className: 'azure-application-gateway', host: HOST, service: 'calc-active' }));

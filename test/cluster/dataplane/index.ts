@@ -30,6 +30,19 @@ export interface DataPlaneDelays {
   propagationDelayMs?: number;
 }
 
+/**
+ * What the real controllers take (README, "Convergence"): ingress-nginx syncs its configuration at most
+ * every 3.3 s (Lua sync for endpoints, selectors, canary weights) and a structural change adds a reload
+ * (~1 s); AGIC pushes every change to Application Gateway in one ARM update (tens of seconds, ~20 s
+ * typical); Gateway API implementations propagate a route to their proxies in about 1-2 s.
+ */
+export const REALISTIC_DELAYS: Required<DataPlaneDelays> = {
+  syncDelayMs: 3300,
+  reloadDelayMs: 4300,
+  armDelayMs: 20_000,
+  propagationDelayMs: 2000,
+};
+
 export interface DataPlaneOptions extends DataPlaneDelays {
   controller: ControllerKind;
   /** Seed of the random source behind weights (canary-weight, backendRef weights, DNS weights). */

@@ -26,11 +26,19 @@ interface Pending {
 
 const objectKey = (o: KubeObject) => `${o.metadata.namespace ?? ''}/${o.metadata.name}`;
 
+/**
+ * Applies store events to the view in the order the data plane received them, each after the delay the
+ * policy gives it. The order is global, not per object: ingress-nginx builds its whole configuration in
+ * one sync loop, AGIC pushes the whole gateway in one ARM update, a Gateway implementation snapshots all
+ * routes; none of them serves a later write before an earlier one. So an event is due at
+ * max(now + its delay, due of the event before it). That is what makes a fence observable: once a
+ * write is served, every write before it is served too.
+ */
 export class ConvergingView implements ClusterView {
   private readonly objects = new Map<WatchedKind, Map<string, KubeObject>>();
-  /** Per object, the changes not applied yet, in store order (a change never overtakes an older one). */
-  private readonly queues = new Map<string, Pending[]>();
-  private readonly timers = new Map<string, NodeJS.Timeout>();
+  /** The changes not applied yet, in store order, due times never decreasing. */
+  private readonly queue: Pending[] = [];
+  private timer: NodeJS.Timeout | undefined;
   private readonly waiters: Array<() => void> = [];
   private readonly unsubscribe: () => void;
 
@@ -55,9 +63,7 @@ export class ConvergingView implements ClusterView {
 
   /** Changes received but not applied yet. */
   get pending(): number {
-    let n = 0;
-    for (const q of this.queues.values()) n += q.length;
-    return n;
+    return this.queue.length;
   }
 
   /** Resolves once every change received so far has been applied. */
@@ -68,9 +74,9 @@ export class ConvergingView implements ClusterView {
 
   close(): void {
     this.unsubscribe();
-    for (const t of this.timers.values()) clearTimeout(t);
-    this.timers.clear();
-    this.queues.clear();
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.queue.length = 0;
     this.wakeWaiters();
   }
 
@@ -78,35 +84,31 @@ export class ConvergingView implements ClusterView {
     const kind = event.resource.kind as WatchedKind;
     if (!(WATCHED_KINDS as readonly string[]).includes(kind)) return;
     const key = objectKey(event.object);
-    const queueKey = `${kind}/${key}`;
-    const queue = this.queues.get(queueKey) ?? [];
-    const previous = queue.length ? queue[queue.length - 1].object : this.objects.get(kind)?.get(key);
+    // The policy compares with the object as the data plane will hold it just before this event.
+    const queued = [...this.queue].reverse().find((p) => p.kind === kind && p.key === key);
+    const previous = queued ? queued.object : this.objects.get(kind)?.get(key);
     const delay = Math.max(0, this.delayOf(event, previous));
-    const after = queue.length ? queue[queue.length - 1].dueAt : 0;
+    const after = this.queue.length ? this.queue[this.queue.length - 1].dueAt : 0;
     const change: Pending = { dueAt: Math.max(Date.now() + delay, after), kind, key, object: event.type === 'DELETED' ? undefined : event.object };
-    if (delay === 0 && queue.length === 0) {
+    if (delay === 0 && this.queue.length === 0) {
       this.apply(change);
       return;
     }
-    queue.push(change);
-    this.queues.set(queueKey, queue);
-    if (queue.length === 1) this.arm(queueKey);
+    this.queue.push(change);
+    if (this.queue.length === 1) this.arm();
   }
 
-  private arm(queueKey: string): void {
-    const queue = this.queues.get(queueKey);
-    if (!queue?.length) return;
-    const wait = Math.max(0, queue[0].dueAt - Date.now());
-    this.timers.set(queueKey, setTimeout(() => this.drain(queueKey), wait));
+  private arm(): void {
+    if (!this.queue.length) return;
+    const wait = Math.max(0, this.queue[0].dueAt - Date.now());
+    this.timer = setTimeout(() => this.drain(), wait);
   }
 
-  private drain(queueKey: string): void {
-    this.timers.delete(queueKey);
-    const queue = this.queues.get(queueKey) ?? [];
-    while (queue.length && queue[0].dueAt <= Date.now()) this.apply(queue.shift() as Pending);
-    if (queue.length) this.arm(queueKey);
-    else this.queues.delete(queueKey);
-    if (this.pending === 0) this.wakeWaiters();
+  private drain(): void {
+    this.timer = undefined;
+    while (this.queue.length && this.queue[0].dueAt <= Date.now()) this.apply(this.queue.shift() as Pending);
+    if (this.queue.length) this.arm();
+    else this.wakeWaiters();
   }
 
   private apply(change: Pending): void {
