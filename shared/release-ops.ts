@@ -7,6 +7,7 @@ import type { Helm } from './helm';
 import type { ChartInputs } from './inputs';
 import type { SlotLocation } from './model';
 import { APP_RELEASE_LABEL, RUN_LABEL } from './releases';
+import { RESERVED_VALUE_NAMES } from './validate';
 import type { Values } from './routers/router';
 
 /** A chart ready to install: a local directory/archive, or an archive pulled once into the work dir. */
@@ -156,10 +157,16 @@ export function keyPath(key: string): Array<string | number> {
   }
   if (current) parts.push(current);
   if (parts.length === 0 || typeof parts[0] === 'number') throw new Error(`"${key}" is not a valid value name.`);
+  // The inputs refuse these already; kept here because writing them would reach Object.prototype.
+  const reserved = parts.find((part) => typeof part === 'string' && RESERVED_VALUE_NAMES.has(part));
+  if (reserved !== undefined) throw new Error(`"${key}" uses the reserved name '${reserved}', which cannot be a value name.`);
   return parts;
 }
 
-/** `key=value` pairs as nested values, the way `helm --set` (typed) or `--set-string` would read them. */
+/**
+ * `key=value` pairs as nested values, the way `helm --set` (typed) or `--set-string` would read them. Every
+ * key goes through keyPath, which refuses the names that would write into Object.prototype.
+ */
 export function valuesFromPairs(pairs: Array<[string, string]>, typed: boolean): Values {
   const root: Values = {};
   for (const [key, raw] of pairs) {

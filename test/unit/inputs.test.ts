@@ -217,6 +217,20 @@ describe('task inputs', () => {
       assert.throws(() => deploy({ ...deployBase(), secretValues: 'hunter2' }), (err: Error) => /secretValues' line 1/.test(err.message) && !err.message.includes('hunter2'));
       rejects(() => deploy({ ...deployBase(), valueFiles: 'values/missing.yaml' }), /valueFiles.*missing\.yaml/);
     });
+    it('refuses value names that would reach Object.prototype, naming the input and the key', () => {
+      rejects(() => deploy({ ...deployBase(), setValues: 'image.tag=1\n__proto__.polluted=yes' }), /^Input 'setValues' line 2 sets the key '__proto__\.polluted', which uses the reserved name '__proto__'/);
+      rejects(() => deploy({ ...deployBase(), setValues: 'a.constructor.prototype.x=1' }), /'setValues' line 1 .*reserved name 'constructor'/);
+      rejects(() => deploy({ ...deployBase(), setValues: 'list[0].prototype=1' }), /reserved name 'prototype'/);
+      assert.throws(
+        () => deploy({ ...deployBase(), secretValues: 'constructor.x=hunter2' }),
+        (err: Error) => err instanceof InputError && /Input 'secretValues' line 1 sets the key 'constructor\.x'/.test(err.message) && !err.message.includes('hunter2'),
+      );
+      rejects(() => deploy({ ...deployBase(), routingOwnership: 'chart', valueKeys: 'host=__proto__.host' }), /Input 'valueKeys' maps 'host' to '__proto__\.host'/);
+      rejects(() => deploy({ ...deployBase(), routingOwnership: 'chart', valueKeys: '__proto__=x' }), /Input 'valueKeys' line 1 .*reserved name '__proto__'/);
+      assert.equal(({} as Record<string, unknown>).polluted, undefined, 'Object.prototype untouched');
+      // Names that merely contain a reserved word are ordinary value names.
+      assert.deepEqual(deploy({ ...deployBase(), setValues: 'my__proto__=1\nconstructors.x=2' }).setValues, [['my__proto__', '1'], ['constructors.x', '2']]);
+    });
     it('validates the helm duration and the namespace flag', () => {
       rejects(() => deploy({ ...deployBase(), timeout: '10 minutes' }), /Input 'timeout'.*helm duration/);
       assert.equal(deploy({ ...deployBase(), timeout: '1h30m' }).timeout, '1h30m');
