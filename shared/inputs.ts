@@ -14,6 +14,8 @@ import {
 } from './inputsource';
 import { readChart, readSecretValues, readValueFiles } from './chartinputs';
 import { readRouting } from './routinginputs';
+import { helmDriver } from './releases';
+import { registerSecret } from './secrets';
 import * as v from './validate';
 
 export { InputError } from './validate';
@@ -202,7 +204,8 @@ export function agentInputs(): InputSource {
     // this vault read is what getInput does, minus that echo.
     secretInput: (name) => nonEmpty(internal._vault.retrieveSecret(`INPUT_${internal._getVariableKey(name)}`)),
     variable: (name) => nonEmpty(tl.getVariable(name)),
-    setSecret: (value) => tl.setSecret(value),
+    // Registered through secrets.ts, which also remembers the value to mask the summary, outputs and errors.
+    setSecret: (value) => registerSecret(value),
   };
 }
 
@@ -362,6 +365,13 @@ function readHelm(r: Reader): HelmInputs {
   const downloadBase = r.text('helmDownloadBase') ?? INPUT_DEFAULTS.helmDownloadBase;
   if (!v.isHttpUrl(downloadBase)) {
     throw new v.InputError(`Input 'helmDownloadBase' is '${downloadBase}', which is not an http(s) URL such as https://get.helm.sh.`);
+  }
+  // helm's release storage is the task's environment, not an input; checked here so that a driver the
+  // tasks cannot read fails every task before anything changes.
+  try {
+    helmDriver();
+  } catch (err) {
+    throw new v.InputError((err as Error).message);
   }
   return { version: exact ? exact[1] : named, downloadBase: downloadBase.replace(/\/+$/, '') };
 }

@@ -6,7 +6,7 @@ import YAML from 'yaml';
 import type { Helm } from './helm';
 import type { ChartInputs } from './inputs';
 import type { SlotLocation } from './model';
-import { APP_RELEASE_LABEL, RUN_LABEL } from './releases';
+import { APP_RELEASE_LABEL, RUN_LABEL, SECRET_VERSION, VERSION_LABEL } from './releases';
 import { RESERVED_VALUE_NAMES } from './validate';
 import type { Values } from './routers/router';
 
@@ -68,13 +68,39 @@ export interface InstallOptions {
   timeout: string;
   createNamespace: boolean;
   description: string;
+  /**
+   * A secret value sets the version users see (see versionKeysIn): the release is labelled so that every
+   * later task shows the chart's appVersion instead of a secret it could not mask.
+   */
+  versionIsSecret?: boolean;
+}
+
+/** The values the displayed version is read from (releases.ts displayVersion), as helm value paths. */
+export const VERSION_KEYS: readonly string[] = ['version', 'image.tag'];
+
+/** The secretValues keys that would become the displayed version (`version`, `image.tag`; not `image\.tag`). */
+export function versionKeysIn(secretValues: Array<[string, string]>): string[] {
+  const versionPaths = new Set(VERSION_KEYS);
+  const isVersionPath = (key: string): boolean => {
+    try {
+      const parts = keyPath(key);
+      // A part with a dot in it came from an escaped dot: a different value than the nested path.
+      return parts.every((part) => typeof part === 'string' && !part.includes('.')) && versionPaths.has(parts.join('.'));
+    } catch {
+      return false; // not a value helm could set; Deploy refuses it when it writes the values
+    }
+  };
+  return secretValues.map(([key]) => key).filter(isVersionPath);
 }
 
 export async function installSlot(helm: Helm, o: InstallOptions): Promise<void> {
   const args = ['upgrade', '--install', o.location.release, o.chart.path, '--namespace', o.location.namespace];
   if (o.createNamespace) args.push('--create-namespace');
   for (const file of o.valueFiles) args.push('--values', file);
-  args.push('--labels', `${RUN_LABEL}=${labelValue(o.runId)},${APP_RELEASE_LABEL}=${o.app}`);
+  // helm merges --labels into the previous revision's; `null` removes a secret-version mark left by an
+  // earlier Deploy into this slot.
+  const versionMark = o.versionIsSecret ? SECRET_VERSION : 'null';
+  args.push('--labels', `${RUN_LABEL}=${labelValue(o.runId)},${APP_RELEASE_LABEL}=${o.app},${VERSION_LABEL}=${versionMark}`);
   args.push('--description', o.description, '--wait', '--timeout', o.timeout);
   try {
     await helm.run(args);

@@ -246,6 +246,19 @@ describe('task inputs', () => {
       rejects(() => deploy({ ...deployBase(), helmVersion: 'banana' }), /helmVersion.*4\.1\.4/);
       rejects(() => deploy({ ...deployBase(), helmVersion: '2.17.0' }), /helm 2/);
     });
+    it("refuses a HELM_DRIVER the tasks cannot read before anything else happens", () => {
+      const saved = process.env.HELM_DRIVER;
+      try {
+        process.env.HELM_DRIVER = 'sql';
+        rejects(() => deploy(deployBase()), /^HELM_DRIVER=sql is not supported: .*nothing was changed\.$/);
+        rejects(() => route(base()), /^HELM_DRIVER=sql is not supported/);
+        process.env.HELM_DRIVER = 'configmap';
+        assert.equal(deploy(deployBase()).helm.version, '4.1.4');
+      } finally {
+        if (saved === undefined) delete process.env.HELM_DRIVER;
+        else process.env.HELM_DRIVER = saved;
+      }
+    });
     it('normalises the download site and rejects a non-URL', () => {
       assert.equal(deploy({ ...deployBase(), helmDownloadBase: 'https://mirror.contoso.com/helm/' }).helm.downloadBase, 'https://mirror.contoso.com/helm');
       rejects(() => deploy({ ...deployBase(), helmDownloadBase: 'mirror' }), /helmDownloadBase/);

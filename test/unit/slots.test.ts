@@ -24,6 +24,7 @@ function state(routing: Partial<Routing>, slots: Partial<Record<Slot, SlotSpec>>
           name: location.release,
           namespace: location.namespace,
           revision: 1,
+          deployRevision: 1,
           status: spec.status ?? 'deployed',
           chart: 'calc-1.0.0',
           chartVersion: '1.0.0',
