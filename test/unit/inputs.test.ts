@@ -263,6 +263,20 @@ describe('task inputs', () => {
       assert.equal(deploy({ ...deployBase(), helmDownloadBase: 'https://mirror.contoso.com/helm/' }).helm.downloadBase, 'https://mirror.contoso.com/helm');
       rejects(() => deploy({ ...deployBase(), helmDownloadBase: 'mirror' }), /helmDownloadBase/);
     });
+    it('downloads helm over http only with a checksum from the pipeline', () => {
+      const sum = 'AB'.repeat(32);
+      rejects(
+        () => deploy({ ...deployBase(), helmDownloadBase: 'http://mirror.contoso.com/helm' }),
+        /^Input 'helmDownloadBase' is 'http:\/\/mirror\.contoso\.com\/helm': helm is downloaded only over https, .* use an https mirror, give the archive's SHA-256 in 'helmChecksum', or set 'helmVersion' to path/,
+      );
+      assert.deepEqual(deploy({ ...deployBase(), helmDownloadBase: 'http://mirror.contoso.com/helm', helmChecksum: sum }).helm, {
+        version: '4.1.4',
+        downloadBase: 'http://mirror.contoso.com/helm',
+        checksum: sum.toLowerCase(),
+      });
+      assert.equal(deploy({ ...deployBase(), helmDownloadBase: 'http://mirror.contoso.com/helm', helmVersion: 'path' }).helm.version, 'path', 'nothing is downloaded');
+      rejects(() => deploy({ ...deployBase(), helmChecksum: 'abc' }), /Input 'helmChecksum' is 'abc', which is not a SHA-256 checksum/);
+    });
   });
 
   describe('RouteTraffic, OnSuccess, OnFailure', () => {
