@@ -6,7 +6,7 @@ import YAML from 'yaml';
 import type { Helm } from './helm';
 import type { ChartInputs } from './inputs';
 import type { SlotLocation } from './model';
-import { APP_RELEASE_LABEL, RUN_LABEL, SECRET_VERSION, VERSION_LABEL } from './releases';
+import { APP_RELEASE_LABEL, RUN_LABEL, SECRET_VERSION, SHOWN_VERSION, VERSION_LABEL } from './releases';
 import { RESERVED_VALUE_NAMES } from './validate';
 import type { Values } from './routers/router';
 
@@ -97,9 +97,9 @@ export async function installSlot(helm: Helm, o: InstallOptions): Promise<void> 
   const args = ['upgrade', '--install', o.location.release, o.chart.path, '--namespace', o.location.namespace];
   if (o.createNamespace) args.push('--create-namespace');
   for (const file of o.valueFiles) args.push('--values', file);
-  // helm merges --labels into the previous revision's; `null` removes a secret-version mark left by an
-  // earlier Deploy into this slot.
-  const versionMark = o.versionIsSecret ? SECRET_VERSION : 'null';
+  // Always written: helm merges --labels into the previous revision's, so an explicit value replaces a
+  // secret-version mark left by an earlier Deploy into this slot.
+  const versionMark = o.versionIsSecret ? SECRET_VERSION : SHOWN_VERSION;
   args.push('--labels', `${RUN_LABEL}=${labelValue(o.runId)},${APP_RELEASE_LABEL}=${o.app},${VERSION_LABEL}=${versionMark}`);
   args.push('--description', o.description, '--wait', '--timeout', o.timeout);
   try {

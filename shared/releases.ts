@@ -14,6 +14,8 @@ export const APP_RELEASE_LABEL = 'bluegreen-app';
  */
 export const VERSION_LABEL = 'bluegreen-version';
 export const SECRET_VERSION = 'secret';
+/** `bluegreen-version=shown`: the version comes from ordinary values and may be shown. */
+export const SHOWN_VERSION = 'shown';
 
 const SYSTEM_LABELS = new Set(['name', 'owner', 'status', 'version', 'createdAt', 'modifiedAt']);
 

@@ -29,6 +29,7 @@ describe('secret values: never in summaries, outputs or messages (managed nginx,
   const runs: Record<string, TaskRun> = {};
   /** The bluegreen-version label of each stored revision of calc-green, right after Deploy. */
   let marks: Array<string | undefined> = [];
+  let latestMark: string | undefined;
 
   before(async () => {
     env = await startEnv({ helm: 'v4', router: 'nginx', ownership: 'managed' });
@@ -44,7 +45,13 @@ describe('secret values: never in summaries, outputs or messages (managed nginx,
       .filter((s) => s.metadata.labels?.owner === 'helm' && s.metadata.labels?.name === 'calc-green')
       .map((s) => s.metadata.labels?.['bluegreen-version']);
     runs.route = await env.task('RouteTraffic', 2, { checks: 'GET /ping expect 200' });
-    runs.failure = await env.task('OnFailure', 2);
+    runs.failure = await env.task('OnFailure', 2, { keepFailedSlot: 'true' });
+    runs.next = await env.task('Deploy', 3, version('3.0.0'));
+    latestMark = env.cluster.store
+      .ofKind('Secret', 'calc')
+      .filter((s) => s.metadata.labels?.owner === 'helm' && s.metadata.labels?.name === 'calc-green')
+      .sort((a, b) => Number(b.metadata.labels?.version) - Number(a.metadata.labels?.version))
+      .map((s) => `r${s.metadata.labels?.version} ${s.metadata.labels?.['bluegreen-version']}`)[0];
   });
   after(() => env?.close());
 
@@ -70,5 +77,12 @@ describe('secret values: never in summaries, outputs or messages (managed nginx,
     assertNoSecret('RouteTraffic', runs.route);
     assertNoSecret('OnFailure', runs.failure);
     assert.match(runs.route.summaries.join('\n'), /\| green \| staging \| calc-green r\d+ \| calc \| 1\.0\.0 \|/);
+  });
+
+  it('a later Deploy without a secret version into the same slot shows its version again (the mark is replaced)', () => {
+    assert.equal(runs.next.outcome, 'Succeeded', `${runs.next.message}\n${runs.next.log}`);
+    assert.equal(runs.next.outputs.stagingSlot, 'green');
+    assert.equal(runs.next.outputs.version, '3.0.0');
+    assert.match(latestMark ?? '', /^r[2-9]\d* shown$/, 'an upgrade of the marked release (revision 2 or later), now shown');
   });
 });

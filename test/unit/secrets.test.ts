@@ -59,7 +59,7 @@ describe('secrets: a secret version marks the release', () => {
     assert.deepEqual(versionKeysIn([['image\\.tag', 't'], ['image.tag.x', 't'], ['images.tag', 't'], ['env[0].version', 'v'], ['a[x]', 'y']]), []);
   });
 
-  it('installSlot labels the release bluegreen-version=secret, or removes the mark (helm merges labels on upgrade)', async () => {
+  it('installSlot labels the release bluegreen-version=secret, or explicitly shown (helm merges labels on upgrade)', async () => {
     const runs: string[][] = [];
     const helm = { run: async (args: string[]) => void runs.push(args) } as unknown as Helm;
     const base = {
@@ -75,6 +75,6 @@ describe('secrets: a secret version marks the release', () => {
     await installSlot(helm, { ...base, versionIsSecret: true });
     await installSlot(helm, base);
     const labels = runs.map((args) => args[args.indexOf('--labels') + 1]);
-    assert.deepEqual(labels, ['bluegreen-run=p1.build-7,bluegreen-app=calc,bluegreen-version=secret', 'bluegreen-run=p1.build-7,bluegreen-app=calc,bluegreen-version=null']);
+    assert.deepEqual(labels, ['bluegreen-run=p1.build-7,bluegreen-app=calc,bluegreen-version=secret', 'bluegreen-run=p1.build-7,bluegreen-app=calc,bluegreen-version=shown']);
   });
 });
