@@ -283,7 +283,16 @@ export const ADVANCED_INPUTS: TaskInput[] = [
     type: 'string',
     label: 'Helm download site',
     defaultValue: INPUT_DEFAULTS.helmDownloadBase,
-    helpMarkDown: 'Base URL of the helm release archives and their `.sha256sum` files: change it for a mirror on air-gapped agents.',
+    helpMarkDown:
+      'Base URL of the helm release archives and their `.sha256sum` files: change it for a mirror on air-gapped agents. Only `https://`, unless the archive\'s SHA-256 is given below.',
+    groupName: 'advanced',
+  },
+  {
+    name: 'helmChecksum',
+    type: 'string',
+    label: 'Helm archive SHA-256',
+    helpMarkDown:
+      'Optional SHA-256 (64 hex digits) of the helm archive for the agent\'s platform, e.g. of `helm-v3.18.0-linux-amd64.tar.gz`. The download is checked against it instead of the site\'s `.sha256sum`; required for an `http://` download site.',
     groupName: 'advanced',
   },
   {

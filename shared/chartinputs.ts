@@ -49,7 +49,11 @@ export function readValueFiles(r: Reader): string[] {
   });
 }
 
-/** Each value is registered as a secret as soon as it is read, before anything could log it. */
+/**
+ * Each value is registered as a secret as soon as it is read, before anything could log it. The agent's
+ * source registers it through secrets.ts registerSecret, which also masks it in the summary, the output
+ * variables and the failure message.
+ */
 export function readSecretValues(r: Reader): Array<[string, string]> {
   const pairs = v.parseKeyValueLines('secretValues', r.src.secretInput('secretValues'));
   for (const [, value] of pairs) if (value !== '') r.src.setSecret(value);

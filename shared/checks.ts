@@ -49,6 +49,8 @@ export function parseCheck(line: string): Check {
   if (!METHODS.has(method)) fail(`unknown method "${method}"`);
   const path = words.shift() ?? '';
   if (!path.startsWith('/')) fail('the path must start with /');
+  const offTarget = offTargetReason(path);
+  if (offTarget) fail(offTarget);
   const headers: Record<string, string> = {};
   while (words[0]?.toLowerCase() === 'header') {
     words.shift();
@@ -62,6 +64,26 @@ export function parseCheck(line: string): Check {
   if (words.length) fail(`unexpected "${words.join(' ')}"`);
   const expect = /^[1-5]xx$/i.test(status) ? { statusClass: Number(status[0]) } : /^[1-5]\d\d$/.test(status) ? { status: Number(status) } : fail(`"${status}" is not a status such as 200 or 2xx`);
   return { line, role, method, path, headers, expect, contains };
+}
+
+/** Any origin stands in for the target's when parsing: a path that changes it would leave the target. */
+const PROBE_BASE = 'http://check.invalid';
+
+/**
+ * Why a check path would send the request to another host (undefined: it stays on the target). URL
+ * parsers read `//host/x` and, for http(s), `/\host` as another host; the resolved-origin comparison
+ * catches whatever else a parser may read that way.
+ */
+function offTargetReason(path: string): string | undefined {
+  if (path.startsWith('//') || path.includes('\\')) return `the path "${path}" would leave the app's host (no "//" at the start, no backslashes); a check only requests paths on the app`;
+  let resolved: URL;
+  try {
+    resolved = new URL(path, PROBE_BASE);
+  } catch {
+    return `the path "${path}" is not a valid URL path`;
+  }
+  if (resolved.origin !== new URL(PROBE_BASE).origin) return `the path "${path}" would leave the app's host; a check only requests paths on the app`;
+  return undefined;
 }
 
 /** Where a check's requests go: the address to connect to, the Host header, and what marks the slot. */
@@ -91,17 +113,45 @@ export interface HttpAnswer {
   body: string;
 }
 
-export function request(target: CheckTarget, method: string, path: string, headers: Record<string, string> = {}, timeoutMs = 10000): Promise<HttpAnswer> {
+/** Longest a single request may take, whatever time the step has left. */
+export const REQUEST_CAP_MS = 10_000;
+
+const secondsText = (ms: number) => `${Number((ms / 1000).toFixed(1))} s`;
+
+/** The URL a check path resolves to on the target; throws if it would leave the target's origin. */
+export function checkUrl(target: CheckTarget, path: string): URL {
   const url = new URL(target.pathPrefix.replace(/\/$/, '') + path, target.baseUrl);
+  const origin = new URL(target.baseUrl).origin;
+  if (url.origin !== origin) throw new Error(`the path ${path} resolves to ${url.origin}, not to the target ${origin}; nothing was requested`);
+  return url;
+}
+
+/**
+ * One HTTP exchange. `timeoutMs` bounds all of it (connect, headers and body): a server that answers
+ * slowly, byte by byte, fails at the deadline like one that never answers.
+ */
+export function request(target: CheckTarget, method: string, path: string, headers: Record<string, string> = {}, timeoutMs = 10000): Promise<HttpAnswer> {
+  let url: URL;
+  try {
+    url = checkUrl(target, path);
+  } catch (err) {
+    return Promise.reject(err);
+  }
   const client = url.protocol === 'https:' ? https : http;
   return new Promise((resolve, reject) => {
+    let timer: NodeJS.Timeout | undefined;
+    const settle = (outcome: () => void) => {
+      if (timer === undefined) return;
+      clearTimeout(timer);
+      timer = undefined;
+      outcome();
+    };
     const req = client.request(
       url,
       {
         method,
         headers: { ...(target.host ? { host: target.host } : {}), ...target.headers, ...headers },
         servername: target.host,
-        timeout: timeoutMs,
       },
       (res) => {
         const chunks: Buffer[] = [];
@@ -110,20 +160,24 @@ export function request(target: CheckTarget, method: string, path: string, heade
           size += c.length;
           if (size <= 1 << 20) chunks.push(c);
         });
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
-        res.on('error', reject);
+        res.on('end', () => settle(() => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') })));
+        res.on('error', (err) => settle(() => reject(err)));
       },
     );
-    req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs / 1000} s`)));
-    req.on('error', reject);
+    timer = setTimeout(() => {
+      const err = new Error(`no complete answer within ${secondsText(timeoutMs)}`);
+      settle(() => reject(err));
+      req.destroy(err);
+    }, Math.max(0, timeoutMs));
+    req.on('error', (err) => settle(() => reject(err)));
     req.end();
   });
 }
 
-export async function runCheck(check: Check, target: CheckTarget): Promise<CheckResult> {
+export async function runCheck(check: Check, target: CheckTarget, timeoutMs = REQUEST_CAP_MS): Promise<CheckResult> {
   const started = Date.now();
   try {
-    const answer = await request(target, check.method, check.path, check.headers);
+    const answer = await request(target, check.method, check.path, check.headers, timeoutMs);
     const ms = Date.now() - started;
     const statusOk = check.expect.status !== undefined ? answer.status === check.expect.status : Math.floor(answer.status / 100) === check.expect.statusClass;
     const expected = check.expect.status ?? `${check.expect.statusClass}xx`;
@@ -145,22 +199,27 @@ export interface RunChecksOptions {
   runCheck?: CheckRunner;
 }
 
-export type CheckRunner = (check: Check, target: CheckTarget) => Promise<CheckResult>;
+export type CheckRunner = (check: Check, target: CheckTarget, timeoutMs?: number) => Promise<CheckResult>;
 
 /**
  * Runs every check against its target until all pass in one round or the deadline passes. Returns the
- * last round's results; `ok` is true only when all passed.
+ * last round's results; `ok` is true only when all passed. The deadline is hard: each request gets at
+ * most the time left, so the function returns by `timeoutSeconds` (plus the time to settle a round).
  */
 export async function runChecks(checks: Array<{ check: Check; target: CheckTarget }>, options: RunChecksOptions): Promise<{ ok: boolean; results: CheckResult[] }> {
   const log = options.log ?? ((l: string) => console.log(l));
   const deadline = Date.now() + options.timeoutSeconds * 1000;
+  let results: CheckResult[] = [];
   for (let attempt = 1; ; attempt++) {
-    const results = await Promise.all(checks.map(({ check, target }) => (options.runCheck ?? runCheck)(check, target)));
+    const budget = Math.min(REQUEST_CAP_MS, deadline - Date.now());
+    // The first round always runs (with whatever time there is), so there are results to report.
+    if (budget <= 0 && attempt > 1) return { ok: false, results };
+    results = await Promise.all(checks.map(({ check, target }) => (options.runCheck ?? runCheck)(check, target, Math.max(budget, 0))));
     for (const [i, r] of results.entries()) {
       log(`${r.ok ? 'PASS' : 'FAIL'} ${checks[i].target.label}: ${r.check.method} ${r.check.path} ${r.detail} (${r.ms} ms)`);
     }
     const ok = results.every((r) => r.ok);
-    if (ok || Date.now() + options.intervalSeconds * 1000 > deadline) return { ok, results };
+    if (ok || Date.now() + options.intervalSeconds * 1000 >= deadline) return { ok, results };
     log(`  attempt ${attempt} did not pass; retrying in ${options.intervalSeconds} s (${Math.ceil((deadline - Date.now()) / 1000)} s left)`);
     await new Promise((r) => setTimeout(r, options.intervalSeconds * 1000));
   }

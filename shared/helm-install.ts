@@ -4,6 +4,9 @@
 // Layout of get.helm.sh (mirrors copy it): helm-v<version>-<os>-<arch>.tar.gz (.zip on Windows) holding
 // <os>-<arch>/helm[.exe], the same name + `.sha256sum` ("<hex>  <file>"), and `helm-latest-version` with the
 // latest release tag (e.g. "v3.19.0"), which helm's own get-helm script reads to resolve "latest".
+//
+// Downloads are https only: over http the archive and its .sha256sum come from the same unauthenticated
+// server, so the check would prove nothing. An http mirror works only with a checksum the pipeline gives.
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -57,11 +60,22 @@ export function exactHelmVersion(spec: string): string {
   return `${m[1]}.${m[2]}.${m[3]}`;
 }
 
+/** Refuses a download whose integrity nothing vouches for: plain http without a checksum from the pipeline. */
+export function assertTrustedSource(base: string, checksum: string | undefined): void {
+  if (/^http:/i.test(base) && !checksum) {
+    throw new HelmInstallError(
+      `helm is downloaded only over https: ${base} is http, so the archive and its checksum would both come from an unverified server. Use an https mirror, give the archive's SHA-256 in helmChecksum, or set the helm version to 'path' to use the helm on the agent; nothing was installed.`,
+    );
+  }
+}
+
 /** Returns the path of the helm binary to run and puts its folder first on PATH. */
 export async function installHelm(inputs: HelmInputs): Promise<string> {
   const spec = (inputs.version || 'path').trim();
   if (spec.toLowerCase() === 'path') return helmOnPath();
   const base = (inputs.downloadBase || DEFAULT_HELM_DOWNLOAD_BASE).trim().replace(/\/+$/, '');
+  const given = inputs.checksum?.toLowerCase();
+  assertTrustedSource(base, given);
   const version = spec.toLowerCase() === 'latest' ? await latestHelmVersion(base) : exactHelmVersion(spec);
   const archive = helmArchive(version);
 
@@ -77,14 +91,13 @@ export async function installHelm(inputs: HelmInputs): Promise<string> {
   const downloaded = await download(url, `helm ${version} is not available from ${base}`);
   const leftovers = [downloaded];
   try {
-    const sums = await download(`${url}.sha256sum`, `The checksum of helm ${version} is not available from ${base}`);
-    leftovers.push(sums);
-    const expected = fs.readFileSync(sums, 'utf8').trim().split(/\s+/)[0]?.toLowerCase() ?? '';
-    if (!/^[0-9a-f]{64}$/.test(expected)) throw new HelmInstallError(`${url}.sha256sum does not hold a SHA-256 checksum; check the download base.`);
+    const expected = given ?? (await publishedChecksum(url, version, base, leftovers));
     const actual = await sha256(downloaded);
     if (actual !== expected) {
+      const against = given ? 'the SHA-256 given in helmChecksum' : 'its published SHA-256';
+      const cause = given ? 'the download, the mirror or the checksum is wrong' : 'the download or the mirror is corrupt';
       throw new HelmInstallError(
-        `The download of helm ${version} from ${url} does not match its published SHA-256 (expected ${expected}, got ${actual}); the download or the mirror is corrupt, so nothing was installed.`,
+        `The download of helm ${version} from ${url} does not match ${against} (expected ${expected}, got ${actual}); ${cause}, so nothing was installed.`,
       );
     }
     console.log(`Verified SHA-256 ${actual}.`);
@@ -103,6 +116,15 @@ export async function installHelm(inputs: HelmInputs): Promise<string> {
   } finally {
     for (const leftover of leftovers) fs.rmSync(leftover, { recursive: true, force: true });
   }
+}
+
+/** The archive's SHA-256 from the site's `<archive>.sha256sum` ("<hex>  <file>"). */
+async function publishedChecksum(url: string, version: string, base: string, leftovers: string[]): Promise<string> {
+  const sums = await download(`${url}.sha256sum`, `The checksum of helm ${version} is not available from ${base}`);
+  leftovers.push(sums);
+  const expected = fs.readFileSync(sums, 'utf8').trim().split(/\s+/)[0]?.toLowerCase() ?? '';
+  if (!/^[0-9a-f]{64}$/.test(expected)) throw new HelmInstallError(`${url}.sha256sum does not hold a SHA-256 checksum; check the download base.`);
+  return expected;
 }
 
 function helmOnPath(): string {

@@ -14,6 +14,8 @@ import {
 } from './inputsource';
 import { readChart, readSecretValues, readValueFiles } from './chartinputs';
 import { readRouting } from './routinginputs';
+import { helmDriver } from './releases';
+import { registerSecret } from './secrets';
 import * as v from './validate';
 
 export { InputError } from './validate';
@@ -40,6 +42,8 @@ export interface HelmInputs {
   version: string;
   /** Base URL of helm release archives and their .sha256sum files (default https://get.helm.sh). */
   downloadBase: string;
+  /** SHA-256 (lower-case hex) of the archive to download, trusted over the site's .sha256sum; needed for http. */
+  checksum?: string;
 }
 
 /** Value keys the chart reads in chart-owned routing (inputs override the defaults). */
@@ -202,7 +206,8 @@ export function agentInputs(): InputSource {
     // this vault read is what getInput does, minus that echo.
     secretInput: (name) => nonEmpty(internal._vault.retrieveSecret(`INPUT_${internal._getVariableKey(name)}`)),
     variable: (name) => nonEmpty(tl.getVariable(name)),
-    setSecret: (value) => tl.setSecret(value),
+    // Registered through secrets.ts, which also remembers the value to mask the summary, outputs and errors.
+    setSecret: (value) => registerSecret(value),
   };
 }
 
@@ -363,7 +368,25 @@ function readHelm(r: Reader): HelmInputs {
   if (!v.isHttpUrl(downloadBase)) {
     throw new v.InputError(`Input 'helmDownloadBase' is '${downloadBase}', which is not an http(s) URL such as https://get.helm.sh.`);
   }
-  return { version: exact ? exact[1] : named, downloadBase: downloadBase.replace(/\/+$/, '') };
+  const checksum = r.text('helmChecksum');
+  if (checksum !== undefined && !/^[0-9a-fA-F]{64}$/.test(checksum)) {
+    throw new v.InputError(`Input 'helmChecksum' is '${checksum}', which is not a SHA-256 checksum (64 hexadecimal digits, as in a .sha256sum file).`);
+  }
+  // Over http the archive and its .sha256sum come from the same unauthenticated server: only a checksum
+  // from the pipeline itself makes such a download trustworthy. Nothing is downloaded with 'path'.
+  if (named !== 'path' && new URL(downloadBase).protocol === 'http:' && checksum === undefined) {
+    throw new v.InputError(
+      `Input 'helmDownloadBase' is '${downloadBase}': helm is downloaded only over https, as over http its checksum would come from the same unverified server; use an https mirror, give the archive's SHA-256 in 'helmChecksum', or set 'helmVersion' to path to use the helm on the agent.`,
+    );
+  }
+  // helm's release storage is the task's environment, not an input; checked here so that a driver the
+  // tasks cannot read fails every task before anything changes.
+  try {
+    helmDriver();
+  } catch (err) {
+    throw new v.InputError((err as Error).message);
+  }
+  return { version: exact ? exact[1] : named, downloadBase: downloadBase.replace(/\/+$/, ''), ...(checksum ? { checksum: checksum.toLowerCase() } : {}) };
 }
 
 /**

@@ -6,7 +6,8 @@ import YAML from 'yaml';
 import type { Helm } from './helm';
 import type { ChartInputs } from './inputs';
 import type { SlotLocation } from './model';
-import { APP_RELEASE_LABEL, RUN_LABEL } from './releases';
+import { APP_RELEASE_LABEL, RUN_LABEL, SECRET_VERSION, SHOWN_VERSION, VERSION_LABEL } from './releases';
+import { RESERVED_VALUE_NAMES } from './validate';
 import type { Values } from './routers/router';
 
 /** A chart ready to install: a local directory/archive, or an archive pulled once into the work dir. */
@@ -67,13 +68,39 @@ export interface InstallOptions {
   timeout: string;
   createNamespace: boolean;
   description: string;
+  /**
+   * A secret value sets the version users see (see versionKeysIn): the release is labelled so that every
+   * later task shows the chart's appVersion instead of a secret it could not mask.
+   */
+  versionIsSecret?: boolean;
+}
+
+/** The values the displayed version is read from (releases.ts displayVersion), as helm value paths. */
+export const VERSION_KEYS: readonly string[] = ['version', 'image.tag'];
+
+/** The secretValues keys that would become the displayed version (`version`, `image.tag`; not `image\.tag`). */
+export function versionKeysIn(secretValues: Array<[string, string]>): string[] {
+  const versionPaths = new Set(VERSION_KEYS);
+  const isVersionPath = (key: string): boolean => {
+    try {
+      const parts = keyPath(key);
+      // A part with a dot in it came from an escaped dot: a different value than the nested path.
+      return parts.every((part) => typeof part === 'string' && !part.includes('.')) && versionPaths.has(parts.join('.'));
+    } catch {
+      return false; // not a value helm could set; Deploy refuses it when it writes the values
+    }
+  };
+  return secretValues.map(([key]) => key).filter(isVersionPath);
 }
 
 export async function installSlot(helm: Helm, o: InstallOptions): Promise<void> {
   const args = ['upgrade', '--install', o.location.release, o.chart.path, '--namespace', o.location.namespace];
   if (o.createNamespace) args.push('--create-namespace');
   for (const file of o.valueFiles) args.push('--values', file);
-  args.push('--labels', `${RUN_LABEL}=${labelValue(o.runId)},${APP_RELEASE_LABEL}=${o.app}`);
+  // Always written: helm merges --labels into the previous revision's, so an explicit value replaces a
+  // secret-version mark left by an earlier Deploy into this slot.
+  const versionMark = o.versionIsSecret ? SECRET_VERSION : SHOWN_VERSION;
+  args.push('--labels', `${RUN_LABEL}=${labelValue(o.runId)},${APP_RELEASE_LABEL}=${o.app},${VERSION_LABEL}=${versionMark}`);
   args.push('--description', o.description, '--wait', '--timeout', o.timeout);
   try {
     await helm.run(args);
@@ -156,10 +183,16 @@ export function keyPath(key: string): Array<string | number> {
   }
   if (current) parts.push(current);
   if (parts.length === 0 || typeof parts[0] === 'number') throw new Error(`"${key}" is not a valid value name.`);
+  // The inputs refuse these already; kept here because writing them would reach Object.prototype.
+  const reserved = parts.find((part) => typeof part === 'string' && RESERVED_VALUE_NAMES.has(part));
+  if (reserved !== undefined) throw new Error(`"${key}" uses the reserved name '${reserved}', which cannot be a value name.`);
   return parts;
 }
 
-/** `key=value` pairs as nested values, the way `helm --set` (typed) or `--set-string` would read them. */
+/**
+ * `key=value` pairs as nested values, the way `helm --set` (typed) or `--set-string` would read them. Every
+ * key goes through keyPath, which refuses the names that would write into Object.prototype.
+ */
 export function valuesFromPairs(pairs: Array<[string, string]>, typed: boolean): Values {
   const root: Values = {};
   for (const [key, raw] of pairs) {

@@ -5,6 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tl from 'azure-pipelines-task-lib/task';
 import { type Slot, SLOTS } from './model';
+import { maskSecrets } from './secrets';
 import type { AppState } from './slots';
 
 export interface Log {
@@ -94,13 +95,14 @@ export function logState(log: Log, state: AppState): void {
 export function uploadSummary(title: string, lines: string[], state: AppState): void {
   const dir = tl.getVariable('Agent.TempDirectory') || os.tmpdir();
   const file = path.join(dir, `bluegreen-${state.app.name}-${Date.now()}.md`);
-  fs.writeFileSync(file, [`### ${title}`, '', ...lines.map((l) => `- ${l}`), '', stateTable(state), ''].join('\n'));
+  // The agent masks secrets in the log, not in a summary file's text.
+  fs.writeFileSync(file, maskSecrets([`### ${title}`, '', ...lines.map((l) => `- ${l}`), '', stateTable(state), ''].join('\n')));
   tl.uploadSummary(file);
 }
 
 export function setOutputs(outputs: Record<string, string | number | boolean | undefined>): void {
   for (const [name, value] of Object.entries(outputs)) {
-    if (value !== undefined) tl.setVariable(name, String(value), false, true);
+    if (value !== undefined) tl.setVariable(name, maskSecrets(String(value)), false, true);
   }
 }
 
@@ -113,7 +115,7 @@ export function loc(key: string, ...args: Array<string | number | undefined>): s
 export function finish(task: string, state: AppState, headline: string, notes: string[], outputs: Record<string, string | number | boolean | undefined>): void {
   setOutputs(outputs);
   uploadSummary(`Blue/green ${task}: ${state.app.name}`, [headline, ...notes], state);
-  tl.setResult(tl.TaskResult.Succeeded, headline);
+  tl.setResult(tl.TaskResult.Succeeded, maskSecrets(headline));
 }
 
 /** The outputs every step after Deploy reports about production. */

@@ -7,6 +7,7 @@ import * as tl from 'azure-pipelines-task-lib/task';
 import type { CommonInputs } from './inputs';
 import { connect, type Connection } from './connection';
 import { Helm, installHelm } from './helm';
+import { maskSecrets } from './secrets';
 
 export interface TaskContext<I extends CommonInputs> {
   inputs: I;
@@ -50,7 +51,7 @@ export async function runTask<I extends CommonInputs>(
     await step({ inputs, connection, helm, workDir });
   } catch (err) {
     tl.debug(err instanceof Error && err.stack ? err.stack : String(err));
-    tl.setResult(tl.TaskResult.Failed, messageOf(err));
+    tl.setResult(tl.TaskResult.Failed, maskSecrets(messageOf(err)));
   } finally {
     for (const cleanup of cleanups.reverse()) {
       try {

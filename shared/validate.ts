@@ -63,9 +63,20 @@ export function isGoDuration(value: string): boolean {
   return value === '0' || /^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$/.test(value);
 }
 
-/** A helm values path such as `ingress.host`: dot-separated, no empty segment, no spaces. */
+/**
+ * Names a values path may not use: writing them into a plain object reaches Object.prototype (the key
+ * `__proto__.x` would give every object in the task an `x`). No chart needs them as value names.
+ */
+export const RESERVED_VALUE_NAMES: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
+
+/** The first reserved name among a values path's segments (`a.b\.c[0].d`: a, b, c, 0, d), if any. */
+export function reservedSegment(path: string): string | undefined {
+  return path.split(/[.[\]\\]/).find((segment) => RESERVED_VALUE_NAMES.has(segment));
+}
+
+/** A helm values path such as `ingress.host`: dot-separated, no empty segment, no spaces, no reserved name. */
 export function isValuePath(value: string): boolean {
-  return value.split('.').every((segment) => /^[^\s.=,[\]]+$/.test(segment));
+  return value.split('.').every((segment) => /^[^\s.=,[\]]+$/.test(segment)) && reservedSegment(value) === undefined;
 }
 
 /** Azure resource group name rules (1-90 characters; letters, digits, `-_.()`; not ending in `.`). */
@@ -118,6 +129,12 @@ export function parseKeyValueLines(input: string, value: string | undefined): Ar
     if (!/^[^\s=]+$/.test(key)) {
       throw new InputError(
         `Input '${input}' line ${index + 1} is not a key=value pair (write one pair per line, e.g. image.tag=1.4.0).`,
+      );
+    }
+    const reserved = reservedSegment(key);
+    if (reserved !== undefined) {
+      throw new InputError(
+        `Input '${input}' line ${index + 1} sets the key '${key}', which uses the reserved name '${reserved}' (__proto__, constructor and prototype cannot be value names); rename the value.`,
       );
     }
     pairs.push([key, line.slice(eq + 1).trim()]);

@@ -4,7 +4,7 @@
 import type { DeployInputs } from '../inputs';
 import { homeNamespace, locate, type Slot } from '../model';
 import { planDeploy } from '../plans';
-import { installSlot, resolveChart, type ResolvedChart, valuesFromPairs, writeValuesFile } from '../release-ops';
+import { installSlot, resolveChart, type ResolvedChart, valuesFromPairs, versionKeysIn, writeValuesFile } from '../release-ops';
 import { finish, loc } from '../report';
 import type { TaskContext } from '../task';
 import { type Lifecycle, openLifecycle } from './context';
@@ -30,6 +30,8 @@ function installer(lc: Lifecycle<DeployInputs>, chart: ResolvedChart) {
       timeout: inputs.timeout,
       createNamespace: inputs.createNamespace,
       description: `blue/green Deploy of run ${inputs.runId} into slot ${slot}`,
+      // A version passed as a secret value must not become the version every later task shows.
+      versionIsSecret: versionKeysIn(inputs.secretValues).length > 0,
     });
   };
 }

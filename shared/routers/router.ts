@@ -61,6 +61,10 @@ export interface RouterContext {
 export function setDotted(values: Values, dotted: string, value: unknown): Values {
   if (!dotted) return values;
   const parts = dotted.split('.');
+  // Value keys are validated as inputs (validate.ts RESERVED_VALUE_NAMES); this guard keeps a reserved
+  // name from ever reaching Object.prototype.
+  const reserved = parts.find((part) => part === '__proto__' || part === 'constructor' || part === 'prototype');
+  if (reserved !== undefined) throw new Error(`The value key '${dotted}' uses the reserved name '${reserved}', which cannot be a value name.`);
   let node = values;
   for (const part of parts.slice(0, -1)) {
     if (typeof node[part] !== 'object' || node[part] === null) node[part] = {};

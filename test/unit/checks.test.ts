@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { parseCheck, parseChecks, runChecks } from '../../shared/checks';
+import { parseCheck, parseChecks, request, runChecks } from '../../shared/checks';
 
 describe('checks: syntax', () => {
   it('reads the canonical form', () => {
@@ -16,6 +16,9 @@ describe('checks: syntax', () => {
     assert.deepEqual(c.expect, { statusClass: 2 });
     assert.equal(c.contains, 'all good');
   });
+  it('keeps query strings and encoded characters in the path', () => {
+    assert.equal(parseCheck('GET /search?q=a%2Fb&page=2 expect 200').path, '/search?q=a%2Fb&page=2');
+  });
   it('skips blank lines and comments', () => {
     assert.equal(parseChecks('\n# comment\nGET / expect 200\n\n').length, 1);
   });
@@ -26,6 +29,10 @@ describe('checks: syntax', () => {
     ['GET /ping expect ok', /not a status/],
     ['GET /ping header broken expect 200', /must be Name=value/],
     ['GET /ping expect 200 please', /unexpected "please"/],
+    // Paths that a URL parser reads as another host: the check would send the staging header elsewhere.
+    ['GET //evil.example/x expect 200', /would leave the app's host/],
+    ['GET /\\evil.example/x expect 200', /would leave the app's host/],
+    ['GET http://evil.example/x expect 200', /path must start with \//],
   ];
   for (const [line, why] of bad) {
     it(`rejects "${line}" with a message that shows the syntax`, () => {
@@ -77,8 +84,82 @@ describe('checks: runner', () => {
   });
 
   it('reports a connection failure as a failed check, not a crash', async () => {
-    const { ok, results } = await runChecks([{ check: parseCheck('GET / expect 200'), target: { ...target(), baseUrl: 'http://127.0.0.1:9' } }], { timeoutSeconds: 0, intervalSeconds: 1, log: () => {} });
+    const { ok, results } = await runChecks([{ check: parseCheck('GET / expect 200'), target: { ...target(), baseUrl: 'http://127.0.0.1:9' } }], { timeoutSeconds: 1, intervalSeconds: 1, log: () => {} });
     assert.equal(ok, false);
-    assert.match(results[0].detail, /request failed/);
+    assert.match(results[0].detail, /request failed: connect ECONNREFUSED/);
+  });
+
+  it('sends a query string as written', async () => {
+    answers = [{ status: 200, body: 'ok' }];
+    const { ok } = await runChecks([{ check: parseCheck('GET /search?q=a%2Fb&page=2 expect 200'), target: target() }], { timeoutSeconds: 1, intervalSeconds: 1, log: () => {} });
+    assert.equal(ok, true);
+    assert.equal(seen[0].url, '/canary/search?q=a%2Fb&page=2');
+  });
+
+  it('refuses at request time a path that resolves to another origin, requesting nothing', async () => {
+    const bare = { ...target(), pathPrefix: '' };
+    await assert.rejects(request(bare, 'GET', '//127.0.0.2:1/x'), /resolves to http:\/\/127\.0\.0\.2:1, not to the target http:\/\/127\.0\.0\.1:\d+; nothing was requested/);
+    assert.equal(seen.length, 0);
+  });
+});
+
+describe('checks: deadlines', function () {
+  // Generous bounds: they must hold on a loaded 2-core machine, and still fail without an overall deadline
+  // (a socket-idle timeout never fires on a server that drips, and the old per-request 10 s exceeds them).
+  this.timeout(30_000);
+  let server: http.Server;
+  let base: string;
+  const sockets = new Set<import('node:net').Socket>();
+  const timers = new Set<NodeJS.Timeout>();
+  before(async () => {
+    server = http.createServer((req, res) => {
+      if (req.url === '/silent') return; // accepts the request and never answers
+      // Headers at once, then one byte every 500 ms, forever.
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.write('.');
+      const drip = setInterval(() => res.write('.'), 500);
+      timers.add(drip);
+      res.on('close', () => {
+        clearInterval(drip);
+        timers.delete(drip);
+      });
+    });
+    server.on('connection', (s) => {
+      sockets.add(s);
+      s.on('close', () => sockets.delete(s));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  after(async () => {
+    for (const t of timers) clearInterval(t);
+    for (const s of sockets) s.destroy();
+    await new Promise<void>((r) => server.close(() => r()));
+  });
+  const target = () => ({ label: 'staging (slot green)', baseUrl: base, pathPrefix: '', headers: {} });
+
+  it('a server dripping one byte every 500 ms fails a 2 s request at about 2 s', async () => {
+    const started = Date.now();
+    await assert.rejects(request(target(), 'GET', '/drip', {}, 2000), /no complete answer within 2 s/);
+    const elapsed = Date.now() - started;
+    assert.ok(elapsed >= 1900 && elapsed < 8000, `failed after ${elapsed} ms`);
+  });
+
+  it('a 2 s check step against a dripping server fails within its deadline', async () => {
+    const started = Date.now();
+    const { ok, results } = await runChecks([{ check: parseCheck('GET /drip expect 200'), target: target() }], { timeoutSeconds: 2, intervalSeconds: 1, log: () => {} });
+    const elapsed = Date.now() - started;
+    assert.equal(ok, false);
+    assert.match(results[0].detail, /request failed: no complete answer within/);
+    assert.ok(elapsed < 8000, `returned after ${elapsed} ms`);
+  });
+
+  it('a 2 s check step against a server that never answers returns within its deadline', async () => {
+    const started = Date.now();
+    const { ok, results } = await runChecks([{ check: parseCheck('GET /silent expect 200'), target: target() }], { timeoutSeconds: 2, intervalSeconds: 1, log: () => {} });
+    const elapsed = Date.now() - started;
+    assert.equal(ok, false);
+    assert.match(results[0].detail, /no complete answer within 2 s/);
+    assert.ok(elapsed < 8000, `returned after ${elapsed} ms`);
   });
 });

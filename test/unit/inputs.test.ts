@@ -225,6 +225,20 @@ describe('task inputs', () => {
       assert.throws(() => deploy({ ...deployBase(), secretValues: 'hunter2' }), (err: Error) => /secretValues' line 1/.test(err.message) && !err.message.includes('hunter2'));
       rejects(() => deploy({ ...deployBase(), valueFiles: 'values/missing.yaml' }), /valueFiles.*missing\.yaml/);
     });
+    it('refuses value names that would reach Object.prototype, naming the input and the key', () => {
+      rejects(() => deploy({ ...deployBase(), setValues: 'image.tag=1\n__proto__.polluted=yes' }), /^Input 'setValues' line 2 sets the key '__proto__\.polluted', which uses the reserved name '__proto__'/);
+      rejects(() => deploy({ ...deployBase(), setValues: 'a.constructor.prototype.x=1' }), /'setValues' line 1 .*reserved name 'constructor'/);
+      rejects(() => deploy({ ...deployBase(), setValues: 'list[0].prototype=1' }), /reserved name 'prototype'/);
+      assert.throws(
+        () => deploy({ ...deployBase(), secretValues: 'constructor.x=hunter2' }),
+        (err: Error) => err instanceof InputError && /Input 'secretValues' line 1 sets the key 'constructor\.x'/.test(err.message) && !err.message.includes('hunter2'),
+      );
+      rejects(() => deploy({ ...deployBase(), routingOwnership: 'chart', valueKeys: 'host=__proto__.host' }), /Input 'valueKeys' maps 'host' to '__proto__\.host'/);
+      rejects(() => deploy({ ...deployBase(), routingOwnership: 'chart', valueKeys: '__proto__=x' }), /Input 'valueKeys' line 1 .*reserved name '__proto__'/);
+      assert.equal(({} as Record<string, unknown>).polluted, undefined, 'Object.prototype untouched');
+      // Names that merely contain a reserved word are ordinary value names.
+      assert.deepEqual(deploy({ ...deployBase(), setValues: 'my__proto__=1\nconstructors.x=2' }).setValues, [['my__proto__', '1'], ['constructors.x', '2']]);
+    });
     it('validates the helm duration and the namespace flag', () => {
       rejects(() => deploy({ ...deployBase(), timeout: '10 minutes' }), /Input 'timeout'.*helm duration/);
       assert.equal(deploy({ ...deployBase(), timeout: '1h30m' }).timeout, '1h30m');
@@ -240,9 +254,36 @@ describe('task inputs', () => {
       rejects(() => deploy({ ...deployBase(), helmVersion: 'banana' }), /helmVersion.*4\.1\.4/);
       rejects(() => deploy({ ...deployBase(), helmVersion: '2.17.0' }), /helm 2/);
     });
+    it("refuses a HELM_DRIVER the tasks cannot read before anything else happens", () => {
+      const saved = process.env.HELM_DRIVER;
+      try {
+        process.env.HELM_DRIVER = 'sql';
+        rejects(() => deploy(deployBase()), /^HELM_DRIVER=sql is not supported: .*nothing was changed\.$/);
+        rejects(() => route(base()), /^HELM_DRIVER=sql is not supported/);
+        process.env.HELM_DRIVER = 'configmap';
+        assert.equal(deploy(deployBase()).helm.version, '4.1.4');
+      } finally {
+        if (saved === undefined) delete process.env.HELM_DRIVER;
+        else process.env.HELM_DRIVER = saved;
+      }
+    });
     it('normalises the download site and rejects a non-URL', () => {
       assert.equal(deploy({ ...deployBase(), helmDownloadBase: 'https://mirror.contoso.com/helm/' }).helm.downloadBase, 'https://mirror.contoso.com/helm');
       rejects(() => deploy({ ...deployBase(), helmDownloadBase: 'mirror' }), /helmDownloadBase/);
+    });
+    it('downloads helm over http only with a checksum from the pipeline', () => {
+      const sum = 'AB'.repeat(32);
+      rejects(
+        () => deploy({ ...deployBase(), helmDownloadBase: 'http://mirror.contoso.com/helm' }),
+        /^Input 'helmDownloadBase' is 'http:\/\/mirror\.contoso\.com\/helm': helm is downloaded only over https, .* use an https mirror, give the archive's SHA-256 in 'helmChecksum', or set 'helmVersion' to path/,
+      );
+      assert.deepEqual(deploy({ ...deployBase(), helmDownloadBase: 'http://mirror.contoso.com/helm', helmChecksum: sum }).helm, {
+        version: '4.1.4',
+        downloadBase: 'http://mirror.contoso.com/helm',
+        checksum: sum.toLowerCase(),
+      });
+      assert.equal(deploy({ ...deployBase(), helmDownloadBase: 'http://mirror.contoso.com/helm', helmVersion: 'path' }).helm.version, 'path', 'nothing is downloaded');
+      rejects(() => deploy({ ...deployBase(), helmChecksum: 'abc' }), /Input 'helmChecksum' is 'abc', which is not a SHA-256 checksum/);
     });
   });
 

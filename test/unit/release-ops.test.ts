@@ -2,6 +2,7 @@ import * as assert from 'node:assert/strict';
 import { gzipSync } from 'node:zlib';
 import { keyPath, labelValue, typedValue, valuesFromPairs } from '../../shared/release-ops';
 import { decodeRelease, displayVersion } from '../../shared/releases';
+import { setDotted, valuesOf } from '../../shared/routers/router';
 
 describe('release-ops: values like helm --set', () => {
   it('types values the way helm --set does', () => {
@@ -22,6 +23,19 @@ describe('release-ops: values like helm --set', () => {
   it('rejects keys it cannot place', () => {
     assert.throws(() => keyPath('[0]'), /not a valid value name/);
     assert.throws(() => keyPath('a[x]'), /invalid list index/);
+  });
+  it('refuses __proto__, constructor and prototype, so `__proto__.x=y` cannot pollute Object.prototype', () => {
+    const probe = () => (Object.prototype as Record<string, unknown>).polluted;
+    try {
+      assert.throws(() => valuesFromPairs([['__proto__.polluted', 'yes']], true), /"__proto__\.polluted" uses the reserved name '__proto__'/);
+      assert.throws(() => valuesFromPairs([['constructor.prototype.polluted', 'yes']], false), /reserved name 'constructor'/);
+      assert.throws(() => keyPath('a[0].prototype'), /reserved name 'prototype'/);
+      assert.throws(() => setDotted({}, '__proto__.polluted', 'yes'), /The value key '__proto__\.polluted' uses the reserved name '__proto__'/);
+      assert.throws(() => valuesOf([['constructor.prototype.polluted', 'yes']]), /reserved name 'constructor'/);
+      assert.equal(probe(), undefined, 'Object.prototype untouched');
+    } finally {
+      delete (Object.prototype as Record<string, unknown>).polluted;
+    }
   });
   it('makes any run id a valid label value', () => {
     assert.equal(labelValue('0f8e-proj/1234'), '0f8e-proj-1234');
