@@ -6,12 +6,13 @@ import type { CommonInputs } from '../inputs';
 import { Kube } from '../kube';
 import { acquireLease, holderIdentity } from '../lease';
 import { type Slot, SLOTS, homeNamespace, locate } from '../model';
-import { renderSlot, resolveChart, type ResolvedChart, rollbackSlot, writeValuesFile } from '../release-ops';
+import { renderSlot, rollbackSlot, writeValuesFile } from '../release-ops';
 import { type Log, logState, taskLog, uploadSummary } from '../report';
 import { createRouter, type Router, type Values } from '../routers';
 import type { RevisionRef } from '../record';
 import { discardPendingRevision, readReleases } from '../releases';
 import { type AppState, foreignRelease, readState, revisionOf } from '../slots';
+import { chartToRerender, checkRerenderable, rerenderCharts } from '../storedchart';
 import type { TaskContext } from '../task';
 
 export interface Lifecycle<I extends CommonInputs = CommonInputs> {
@@ -44,23 +45,22 @@ export function openLifecycle<I extends CommonInputs>(task: string, ctx: TaskCon
   const kube = new Kube(ctx.connection.kubeConfig);
   const log = taskLog();
   const timeout = (inputs as { timeout?: string }).timeout ?? '10m0s';
-  const charts = new Map<string, Promise<ResolvedChart>>();
   let state: AppState | undefined;
 
-  // Chart-owned routing changes routes by re-rendering a release: with the chart the user gave, at the
-  // chart version that release runs (so an old slot is not upgraded to the new chart on the way out).
+  // Chart-owned routing changes routes by re-rendering a release with new routing values, and with the
+  // release's own chart (rebuilt from its helm record): an old slot keeps its templates and version
+  // whatever chart this task was given. Every installed slot's chart is settled before the first
+  // re-render, so a slot that cannot be re-rendered stops the task before any routing changes.
+  const rerender = rerenderCharts();
+  let rerenderable: Promise<void> | undefined;
   const render = async (slot: Slot, values: Values) => {
-    const chart = inputs.chart;
-    if (!chart) {
-      throw new Error(`Chart-owned routing re-renders slot ${slot} with new routing values, so this task needs the chart input (the same chart as Deploy). Or use routing managed by the task.`);
-    }
-    const release = state?.slots[slot].release;
-    const remote = chart.chart.startsWith('oci://') || !!chart.repository;
-    const version = remote && release?.chartVersion ? release.chartVersion : chart.version;
-    const key = `${chart.chart}@${version ?? ''}`;
-    if (!charts.has(key)) charts.set(key, resolveChart(ctx.helm, { ...chart, version }, ctx.workDir));
+    rerenderable ??= checkRerenderable(kube, SLOTS.map((s) => locate(inputs.app, s)), inputs.chart, ctx.workDir, rerender);
+    await rerenderable;
+    const location = locate(inputs.app, slot);
+    const { chart } = await chartToRerender(ctx.helm, kube, location, inputs.chart, ctx.workDir, rerender);
+    log.info(`  re-rendering slot ${slot} with ${chart.describe}`);
     const file = writeValuesFile(ctx.workDir, `routing-${slot}-${Date.now()}`, values);
-    await renderSlot(ctx.helm, locate(inputs.app, slot), await charts.get(key)!, file, timeout, `blue/green ${task}: routing of slot ${slot}`);
+    await renderSlot(ctx.helm, location, chart, file, timeout, `blue/green ${task}: routing of slot ${slot}`);
   };
 
   const router = createRouter({ app: inputs.app, inputs: inputs.routing, kube, log, render, settleSeconds: inputs.routing.settleSeconds, checkAddress: inputs.checkAddress });
