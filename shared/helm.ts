@@ -65,9 +65,20 @@ export function defaultHelmCacheHome(env: NodeJS.ProcessEnv = process.env, platf
   return path.join(os.homedir(), '.cache', 'helm');
 }
 
+/**
+ * helm commands that never change the cluster: they run whatever the guard says. Every other command
+ * (upgrade, install, uninstall, rollback, test, plugins, anything unknown) may write, so the guard
+ * decides first.
+ */
+const READ_ONLY_COMMANDS = new Set([
+  'version', 'pull', 'fetch', 'get', 'list', 'ls', 'template', 'show', 'inspect', 'env', 'history', 'hist',
+  'status', 'search', 'lint', 'verify', 'dependency', 'dep', 'repo', 'registry', 'package',
+]);
+
 export class Helm {
   private versionText: Promise<string> | undefined;
   private prepared = false;
+  private guard: (() => void) | undefined;
 
   constructor(
     readonly binary: string,
@@ -100,7 +111,17 @@ export class Helm {
     return major;
   }
 
+  /**
+   * Runs `guard` before every helm command that can write to the cluster; a command it throws for is
+   * never started. A task fences helm with its lease this way: `setGuard(() => lease.assertHeld())`.
+   * `undefined` removes the guard.
+   */
+  setGuard(guard: (() => void) | undefined): void {
+    this.guard = guard;
+  }
+
   async run(args: string[], opts: RunOptions = {}): Promise<HelmResult> {
+    if (!READ_ONLY_COMMANDS.has(args[0] ?? '')) this.guard?.();
     this.prepare();
     const tool = tl().tool(this.binary).arg(args);
     let stdout = '';

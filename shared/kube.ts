@@ -63,7 +63,7 @@ const codeOf = (err: unknown) => (err instanceof ApiException ? err.code : undef
  * tell it nothing new. Anything not listed here still goes through discovery.
  */
 const KNOWN_RESOURCES: Record<string, Array<[kind: string, plural: string, namespaced: boolean]>> = {
-  v1: [['Namespace', 'namespaces', false], ['Secret', 'secrets', true], ['Service', 'services', true], ['Pod', 'pods', true]],
+  v1: [['Namespace', 'namespaces', false], ['Secret', 'secrets', true], ['ConfigMap', 'configmaps', true], ['Service', 'services', true], ['Pod', 'pods', true]],
   'apps/v1': [['Deployment', 'deployments', true], ['StatefulSet', 'statefulsets', true]],
   'networking.k8s.io/v1': [['Ingress', 'ingresses', true]],
   'coordination.k8s.io/v1': [['Lease', 'leases', true]],
@@ -85,11 +85,26 @@ function objectApi(config: KubeConfig): KubernetesObjectApi {
 
 export class Kube {
   private readonly api: KubernetesObjectApi;
+  private writeGuard: (() => void) | undefined;
   /** Mutating calls made, for the log and for "writes per promotion" measurements. */
   writes = 0;
 
   constructor(readonly config: KubeConfig) {
     this.api = objectApi(config);
+  }
+
+  /**
+   * Runs `guard` before every write (apply, mergePatch, create, replace, delete); a write it throws
+   * for is never sent. A task fences its writes with its lease this way: `setWriteGuard(() =>
+   * lease.assertHeld())`. `undefined` removes the guard.
+   */
+  setWriteGuard(guard: (() => void) | undefined): void {
+    this.writeGuard = guard;
+  }
+
+  private beforeWrite(): void {
+    this.writeGuard?.();
+    this.writes += 1;
   }
 
   async get<T extends KubeObject = KubeObject>(ref: ObjectRef): Promise<T | undefined> {
@@ -114,8 +129,8 @@ export class Kube {
   /** Server-side apply as our field manager: the object ends up as given, whatever wrote it before. */
   async apply<T extends KubeObject>(object: T): Promise<T> {
     const ref = refOf(object);
+    this.beforeWrite();
     tl.debug(`apply ${describeRef(ref)}`);
-    this.writes += 1;
     try {
       return (await this.api.patch<T>(object, undefined, undefined, FIELD_MANAGER, true, PatchStrategy.ServerSideApply)) as T;
     } catch (err) {
@@ -125,8 +140,8 @@ export class Kube {
 
   /** JSON merge patch; `resourceVersion` in the patch makes it conditional. */
   async mergePatch<T extends KubeObject>(ref: ObjectRef, patch: Record<string, unknown>): Promise<T> {
+    this.beforeWrite();
     tl.debug(`merge-patch ${describeRef(ref)}`);
-    this.writes += 1;
     const spec = { ...patch, apiVersion: ref.apiVersion, kind: ref.kind, metadata: { ...(patch.metadata as object), name: ref.name, namespace: ref.namespace } };
     try {
       return (await this.api.patch<T>(spec as T, undefined, undefined, FIELD_MANAGER, undefined, PatchStrategy.MergePatch)) as T;
@@ -137,7 +152,7 @@ export class Kube {
 
   async create<T extends KubeObject>(object: T): Promise<T> {
     const ref = refOf(object);
-    this.writes += 1;
+    this.beforeWrite();
     try {
       return (await this.api.create<T>(object, undefined, undefined, FIELD_MANAGER)) as T;
     } catch (err) {
@@ -148,7 +163,7 @@ export class Kube {
   /** PUT with the object's resourceVersion: fails with code 409 if someone wrote it in between. */
   async replace<T extends KubeObject>(object: T): Promise<T> {
     const ref = refOf(object);
-    this.writes += 1;
+    this.beforeWrite();
     try {
       return (await this.api.replace<T>(object, undefined, undefined, FIELD_MANAGER)) as T;
     } catch (err) {
@@ -156,12 +171,16 @@ export class Kube {
     }
   }
 
-  /** Deletes the object; false when it was already gone. */
-  async delete(ref: ObjectRef): Promise<boolean> {
+  /**
+   * Deletes the object; false when it was already gone. With `resourceVersion` the delete is
+   * conditional: it fails with code 409 if someone wrote the object since that version.
+   */
+  async delete(ref: ObjectRef, resourceVersion?: string): Promise<boolean> {
+    this.beforeWrite();
     tl.debug(`delete ${describeRef(ref)}`);
-    this.writes += 1;
+    const options = resourceVersion ? { preconditions: { resourceVersion } } : undefined;
     try {
-      await this.api.delete({ apiVersion: ref.apiVersion, kind: ref.kind, metadata: { name: ref.name, namespace: ref.namespace } }, undefined, undefined, undefined, undefined, 'Background');
+      await this.api.delete({ apiVersion: ref.apiVersion, kind: ref.kind, metadata: { name: ref.name, namespace: ref.namespace } }, undefined, undefined, undefined, undefined, 'Background', options);
       return true;
     } catch (err) {
       if (codeOf(err) === 404) return false;
