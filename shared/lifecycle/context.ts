@@ -63,7 +63,18 @@ export function openLifecycle<I extends CommonInputs>(task: string, ctx: TaskCon
     await renderSlot(ctx.helm, location, chart, file, timeout, `blue/green ${task}: routing of slot ${slot}`);
   };
 
-  const router = createRouter({ app: inputs.app, inputs: inputs.routing, kube, log, render, settleSeconds: inputs.routing.settleSeconds, checkAddress: inputs.checkAddress });
+  // Once the lease is held, every write (Kubernetes, helm, Azure) first checks that it still is.
+  let guard: (() => void) | undefined;
+  const router = createRouter({
+    app: inputs.app,
+    inputs: inputs.routing,
+    kube,
+    log,
+    render,
+    settleSeconds: inputs.routing.settleSeconds,
+    checkAddress: inputs.checkAddress,
+    writeGuard: () => guard?.(),
+  });
 
   return {
     task,
@@ -115,6 +126,10 @@ export function openLifecycle<I extends CommonInputs>(task: string, ctx: TaskCon
           waitSeconds: inputs.lockTimeoutSeconds,
         }),
       );
+      // Fenced: a task that lost its lease (another run took it over) makes no further write of any kind.
+      guard = () => lease.assertHeld();
+      kube.setWriteGuard(guard);
+      ctx.helm.setGuard(guard);
       try {
         return await body();
       } catch (err) {
@@ -124,6 +139,9 @@ export function openLifecycle<I extends CommonInputs>(task: string, ctx: TaskCon
       } finally {
         // A lease we cannot give back expires on its own; the step's own outcome is what matters.
         await lease.release().catch((err) => log.warn(`Could not release the lease of app ${inputs.app.name}: ${(err as Error).message}`));
+        guard = undefined;
+        kube.setWriteGuard(undefined);
+        ctx.helm.setGuard(undefined);
       }
     },
   };

@@ -55,6 +55,8 @@ export interface RouterContext {
   settleSeconds?: number;
   /** Base URL the HTTP checks connect to instead of the public host (the Host header stays the host). */
   checkAddress?: string;
+  /** Called before every write outside Kubernetes (Azure): throws once the task lost the app's lease. */
+  writeGuard?: () => void;
 }
 
 /** `setDotted({}, 'ingress.weight', 30)` -> `{ ingress: { weight: 30 } }`; an empty key sets nothing. */

@@ -48,7 +48,11 @@ export class TrafficManagerArm {
   private azure?: AzureCredential;
   private sdk?: TrafficManagerManagementClient;
 
-  constructor(readonly inputs: TrafficManagerInputs) {}
+  constructor(
+    readonly inputs: TrafficManagerInputs,
+    /** Throws once the task lost the app's lease: no ARM write of such a task reaches Azure. */
+    private readonly writeGuard: () => void = () => undefined,
+  ) {}
 
   get type(): TrafficManagerEndpointType {
     return this.inputs.endpointType;
@@ -129,6 +133,7 @@ export class TrafficManagerArm {
 
   /** Runs one ARM call; a 404 is `undefined` when `missingOk`, every other failure one actionable sentence. */
   private async call<T>(verb: 'read' | 'write' | 'delete', scope: string, run: () => Promise<T>, missingOk = false): Promise<T | undefined> {
+    if (verb !== 'read') this.writeGuard();
     try {
       return await run();
     } catch (err) {

@@ -47,7 +47,7 @@ export class TrafficManagerRouter implements Router {
   constructor(private readonly ctx: RouterContext) {
     if (!ctx.inputs.trafficManager) throw new Error("Router 'trafficmanager' needs the Traffic Manager inputs (connection, resource group, profile).");
     this.tm = ctx.inputs.trafficManager;
-    this.arm = new TrafficManagerArm(this.tm);
+    this.arm = new TrafficManagerArm(this.tm, ctx.writeGuard);
     this.label = `Azure Traffic Manager profile ${this.arm.profileName} (${this.tm.endpointType}), ${ctx.inputs.ownership === 'managed' ? 'load balancers managed by the task' : 'load balancers rendered by the chart'}`;
   }
 
