@@ -67,7 +67,8 @@ export interface Env {
 /** The integration tests' data-plane delays (see EnvOptions). */
 export const TEST_DELAYS: Required<DataPlaneDelays> = { syncDelayMs: 1000, reloadDelayMs: 1500, armDelayMs: 2500, propagationDelayMs: 1000 };
 
-export const taskDir = (name: TaskName) => path.join(repoRoot, 'build', 'tasks', name);
+/** The bundled tasks; BLUEGREEN_TASKS_DIR runs the same tests against another build (e.g. an older commit's). */
+export const taskDir = (name: TaskName) => path.join(process.env.BLUEGREEN_TASKS_DIR ?? path.join(repoRoot, 'build', 'tasks'), name);
 
 export async function startEnv(o: EnvOptions): Promise<Env> {
   const options = { layout: 'shared' as const, app: 'calc', namespace: 'calc', ...o };

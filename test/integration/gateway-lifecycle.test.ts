@@ -26,10 +26,12 @@ const releasesOf = (env: Env) =>
 
 for (const helm of ['v3', 'v4'] as const) {
   for (const layout of ['shared', 'perSlot'] as const) {
-    describe(`Gateway API router, helm ${helm === 'v3' ? '3.18' : '4.1'}, ${layout} namespace${layout === 'shared' ? '' : 's'}`, function () {
-      this.timeout(300_000);
+    // One suite with the real propagation delay of a Gateway implementation (~2 s per change).
+    const realistic = helm === 'v4' && layout === 'shared';
+    describe(`Gateway API router, helm ${helm === 'v3' ? '3.18' : '4.1'}, ${layout} namespace${layout === 'shared' ? '' : 's'}${realistic ? ', realistic delays' : ''}`, function () {
+      this.timeout(600_000);
       let env: Env;
-      before(async () => (env = await startGatewayEnv({ helm, layout })));
+      before(async () => (env = await startGatewayEnv({ helm, layout, realistic })));
       after(() => env?.close());
 
       it('v1 -> v2 at 30 % -> promoted in one route update -> broken v3 withdrawn: no user request fails', async () => {
