@@ -15,6 +15,7 @@ import { acquireLease, type HeldLease, type LeaseOptions, LeaseLostError } from 
 import { repoRoot } from '../../scripts/fetch-helm';
 import { startCluster, type LocalCluster } from './cluster';
 import { helmBinary } from './helm';
+import { captureStdout } from '../unit/capture';
 
 const NS = 'calc';
 const CHART = path.join(repoRoot, 'test', 'fixtures', 'charts', 'app');
@@ -25,17 +26,6 @@ const SHORT = { durationSeconds: 3, pollSeconds: 0.2 } satisfies Partial<LeaseOp
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const isoAgo = (ms: number) => new Date(Date.now() - ms).toISOString().replace(/\.(\d{3})\d*Z$/, '.$1000Z');
 
-/** What the code under test prints (task-lib warnings included) while `fn` runs. */
-async function captureStdout<T>(fn: () => Promise<T>): Promise<{ value: T; out: string }> {
-  const write = process.stdout.write.bind(process.stdout);
-  let out = '';
-  process.stdout.write = ((chunk: string | Uint8Array) => ((out += String(chunk)), true)) as typeof process.stdout.write;
-  try {
-    return { value: await fn(), out };
-  } finally {
-    process.stdout.write = write;
-  }
-}
 
 /** Polls `condition` every 50 ms, failing after `ms`. */
 async function waitFor(what: string, condition: () => boolean, ms: number): Promise<void> {

@@ -35,6 +35,15 @@ async function killAfter(env: Env, task: 'OnSuccess', run: number, inputs: Recor
   assert.ok(crashed, `${task} never wrote ${match.resource}/${match.name}`);
 }
 
+/** Scales a slot's Deployment from 2 to 3 replicas whose new pod stays unready: production, briefly not all ready. */
+async function scaleUpUnready(env: Env, release: string): Promise<void> {
+  env.cluster.setReadyDelay(120_000);
+  const deployment = env.cluster.store.ofKind('Deployment', 'calc').find((d) => d.metadata.labels?.['app.kubernetes.io/instance'] === release)!;
+  env.cluster.store.put(resource('Deployment'), { ...deployment, spec: { ...deployment.spec, replicas: 3 } });
+  await new Promise((r) => setTimeout(r, 500));
+  env.cluster.setReadyDelay(50);
+}
+
 // Case 0: the data plane applies a route seconds after it is written (ingress-nginx syncs every 3.3 s;
 // AGIC pushes each change through ARM). A check that only asks for a 200 must still be answered by the
 // staged version, never by production through a route that is not applied yet.
@@ -97,11 +106,7 @@ describe('production safety, cases 1-3: managed nginx, helm v4', function () {
     try {
       expectOutcome(await env.task('Deploy', 1, version('1.0.0')), 'Succeeded');
       const probe = env.probe();
-      env.cluster.setReadyDelay(120_000);
-      const blue = env.cluster.store.ofKind('Deployment', 'calc').find((d) => d.metadata.labels?.['app.kubernetes.io/instance'] === 'calc-blue')!;
-      env.cluster.store.put(resource('Deployment'), { ...blue, spec: { ...blue.spec, replicas: 3 } });
-      await new Promise((r) => setTimeout(r, 500));
-      env.cluster.setReadyDelay(50);
+      await scaleUpUnready(env, 'calc-blue');
       probe.mark('deploy v2 while blue scales');
       const deploy = await env.task('Deploy', 2, version('2.0.0', { fail: true }));
       const result = await probe.stop();
@@ -126,11 +131,7 @@ describe('production safety, cases 1-3: managed nginx, helm v4', function () {
       expectOutcome(await env.task('RouteTraffic', 2, { ...checksFor('2.0.0'), checkTimeout: '3' }), 'Failed');
       expectOutcome(await env.task('OnFailure', 2, { keepFailedSlot: 'true' }), 'Succeeded');
       const probe = env.probe();
-      env.cluster.setReadyDelay(120_000);
-      const blue = env.cluster.store.ofKind('Deployment', 'calc').find((d) => d.metadata.labels?.['app.kubernetes.io/instance'] === 'calc-blue')!;
-      env.cluster.store.put(resource('Deployment'), { ...blue, spec: { ...blue.spec, replicas: 3 } });
-      await new Promise((r) => setTimeout(r, 500));
-      env.cluster.setReadyDelay(50);
+      await scaleUpUnready(env, 'calc-blue');
       const deploy = await env.task('Deploy', 3, version('3.0.0'));
       const result = await probe.stop();
       expectOutcome(deploy, 'Succeeded');

@@ -13,6 +13,7 @@ import YAML from 'yaml';
 import { Helm, HelmError, helmReason } from '../../shared/helm';
 import { HELM_VERSIONS, helmBinary, type HelmMajor } from '../../scripts/fetch-helm';
 import { closedPort, restoreEnv } from './connection-helpers';
+import { captureStdout } from './capture';
 
 const INDEX = YAML.stringify({
   apiVersion: 'v1',
@@ -20,17 +21,6 @@ const INDEX = YAML.stringify({
   generated: '2025-01-01T00:00:00Z',
 });
 
-/** Collects what the code under test prints while `fn` runs. */
-async function captureStdout<T>(fn: () => Promise<T>): Promise<{ value: T; out: string }> {
-  const write = process.stdout.write.bind(process.stdout);
-  let out = '';
-  process.stdout.write = ((chunk: string | Uint8Array) => ((out += String(chunk)), true)) as typeof process.stdout.write;
-  try {
-    return { value: await fn(), out };
-  } finally {
-    process.stdout.write = write;
-  }
-}
 
 for (const major of Object.keys(HELM_VERSIONS) as HelmMajor[]) {
   describe(`Helm runner, helm ${HELM_VERSIONS[major]}`, function () {
