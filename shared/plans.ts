@@ -162,7 +162,7 @@ export function planDeploy(state: AppState, runId: string): DeployPlan {
     notes.push(`Slot ${target} holds ${describeRelease(current)}: removing it before installing the new version.`);
     actions.push({ do: 'remove', slot: target });
   } else if (current.release) {
-    notes.push(`Slot ${target} holds ${describeRelease(current)}, ${current.role === 'staging' ? 'staged but never promoted' : 'not serving users'}: replacing it.`);
+    notes.push(`Slot ${target} holds ${describeRelease(current)}, ${current.role === 'staging' ? 'staged but never promoted' : 'no longer routed'}: replacing it.`);
   }
   actions.push({ do: 'install', slot: target, role: 'staging' }, { do: 'expose', slot: target }, { do: 'settle', why: `the staging route reaches slot ${target}` });
   return { target, role: 'staging', install: true, actions, notes };
@@ -305,7 +305,7 @@ export function planWithdraw(state: AppState, runId: string, keep: boolean): Wit
         notes: [`This run's promotion of slot ${ours.slot} was interrupted before it was confirmed: moving users back to slot ${from}, the production it replaced.`],
       };
     }
-    return { kind: 'nothing', actions: [], notes: [`Slot ${ours.slot} (${describeRelease(ours)}) serves production${promotion?.state === 'confirmed' ? ' after a confirmed promotion' : ''}; OnFailure never touches production.`] };
+    return { kind: 'nothing', actions: [], notes: [`Slot ${ours.slot} (${describeRelease(ours)}) already serves production; OnFailure never touches production.`] };
   }
   if (ours.release && knownGood(state.record, revisionOf(ours)!) === 'served production') {
     return { kind: 'nothing', actions: [], notes: [`Slot ${ours.slot} holds this run's ${describeRelease(ours)}, which served production; OnFailure withdraws only a release that never served users.`] };
