@@ -256,7 +256,10 @@ function holdLease(client: Kube, ref: LeaseRef, options: LeaseOptions, acquired:
       released = true;
       clearTimeout(timer);
       // A renewal in flight is waited for, but not without bound: the delete below is conditional anyway.
-      await Promise.race([renewing, sleep(timing.renewMs)]);
+      // The bound's timer is cleared at once, so it never keeps the task's process alive after it is done.
+      let bound: NodeJS.Timeout | undefined;
+      await Promise.race([renewing, new Promise<void>((r) => (bound = setTimeout(r, timing.renewMs)))]);
+      clearTimeout(bound);
       // Conditional on our last write: it deletes the lease only if nobody wrote it since, so even a lease
       // we count lost is freed early when nobody took it, and one somebody took is left to them.
       let deleted = false;

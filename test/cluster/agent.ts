@@ -59,6 +59,8 @@ export interface TaskRun {
   outcome: TaskResult;
   /** Message of the task.complete that set the result. */
   message: string;
+  /** Milliseconds from the first task.complete to the process's exit (the agent waits for the exit). */
+  exitAfterResultMs?: number;
   exitCode: number | null;
   signal: NodeJS.Signals | null;
   timedOut: boolean;
@@ -232,6 +234,7 @@ export function startTask(taskDir: string, options: RunTaskOptions): RunningTask
   for (const endpoint of Object.values(options.endpoints ?? {})) for (const value of Object.values(endpoint.parameters)) masker.add(value);
   const debug = (options.variables?.['System.Debug'] ?? '').toLowerCase() === 'true';
 
+  let completedAt: number | undefined;
   const run: TaskRun = {
     result: undefined,
     outcome: 'Succeeded',
@@ -280,6 +283,7 @@ export function startTask(taskDir: string, options: RunTaskOptions): RunningTask
         logLines.push(masker.mask(`##[${props.type ?? 'error'}]${message}`));
         break;
       case 'task.complete': {
+        completedAt ??= Date.now();
         const result = (props.result ?? 'Succeeded') as TaskResult;
         if (!run.result || RESULT_RANK[result] >= RESULT_RANK[run.result]) run.message = message;
         run.result = worst(run.result, result);
@@ -359,6 +363,7 @@ export function startTask(taskDir: string, options: RunTaskOptions): RunningTask
       stderr.flush();
       run.exitCode = code;
       run.signal = signal;
+      if (completedAt !== undefined) run.exitAfterResultMs = Date.now() - completedAt;
       run.outcome = run.result ?? 'Succeeded';
       if (code !== 0 || run.timedOut) {
         run.outcome = 'Failed';

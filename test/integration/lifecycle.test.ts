@@ -100,6 +100,11 @@ for (const { helm, router, ownership } of matrix) {
       assert.ok(result.phases.reduce((n, p) => n + p.requests, 0) > 100, 'the probe ran throughout');
     });
 
+    it('every task process exits right after reporting its result (the agent waits for the exit)', () => {
+      // A leftover timer (the lease's release once kept one for 20 s) would hold every pipeline step.
+      for (const [name, run] of Object.entries(runs)) assert.ok((run.exitAfterResultMs ?? Infinity) < 8000, `${name} exited ${run.exitAfterResultMs} ms after its result`);
+    });
+
     it('every task left a run summary with the slot table, the failed one with its reason', () => {
       for (const run of Object.values(runs)) assert.match(run.summaries.join('\n'), /\| Slot \| Role \| Release \| Namespace \| Version \| Status \| Users \|/);
       assert.match(runs.route3.summaries.join('\n'), /### Blue\/green RouteTraffic failed: calc[\s\S]*answered 500, expected 200/);
