@@ -3,7 +3,7 @@
 // helm (retiring the old release). The target is the design's promise: production moves in one write.
 import type { WriteRecord } from '../cluster/apiserver/faults';
 import { checksFor, type RouterName, startEnv, version } from '../integration/env';
-import { expectSucceeded } from './deploy';
+import { succeed } from './tasktime';
 import type { Metric } from './stats';
 
 /** `fence`: the settle fence's own route and Service (shared/routers/fence.ts); it routes no user. */
@@ -24,11 +24,11 @@ const describe = (w: WriteRecord) => `${w.method} ${w.resource}${w.subresource ?
 export async function benchWrites(router: Extract<RouterName, 'nginx' | 'appgw'>): Promise<Metric> {
   const env = await startEnv({ helm: 'v4', router, ownership: 'managed', readyDelayMs: 0 });
   try {
-    expectSucceeded(await env.task('Deploy', 1, version('1.0.0')), 'Deploy v1');
-    expectSucceeded(await env.task('Deploy', 2, version('2.0.0')), 'Deploy v2');
-    expectSucceeded(await env.task('RouteTraffic', 2, checksFor('2.0.0')), 'RouteTraffic v2');
+    await succeed(env, 'Deploy', 1, version('1.0.0'), 'Deploy v1');
+    await succeed(env, 'Deploy', 2, version('2.0.0'), 'Deploy v2');
+    await succeed(env, 'RouteTraffic', 2, checksFor('2.0.0'), 'RouteTraffic v2');
     const mark = env.cluster.writes.mark();
-    expectSucceeded(await env.task('OnSuccess', 2, checksFor('2.0.0')), 'OnSuccess v2');
+    await succeed(env, 'OnSuccess', 2, checksFor('2.0.0'), 'OnSuccess v2');
     const writes = env.cluster.writes.since(mark).filter((w) => !w.dryRun);
     const by = (kind: WriteKind) => writes.filter((w) => classify(w) === kind);
     const routing = by('routing');
