@@ -39,6 +39,8 @@ describe('bench: helpers', () => {
     assert.equal(classify(w({ resource: 'leases' })), 'lease');
     assert.equal(classify(w({ resource: 'ingresses', name: 'calc-bluegreen-fence' })), 'fence', 'the settle fence routes no user');
     assert.equal(classify(w({ method: 'DELETE', manager: 'helm', userAgent: 'Helm/4.1.4' })), 'helm');
+    assert.equal(classify(w({ method: 'PUT', resource: 'configmaps', name: 'calc-bluegreen-record' })), 'record');
+    assert.equal(classify(w({ resource: 'configmaps', name: 'calc-settings' })), 'other');
     assert.equal(classify(w({ resource: 'namespaces' })), 'other');
   });
 

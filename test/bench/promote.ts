@@ -42,6 +42,8 @@ export function delayLabel(router: PromoteRouter, profile: DelayProfile): string
 export interface PromoteSample {
   ms: number;
   settles: Settle[];
+  /** The process was still running after its result and was killed (tasktime.ts). */
+  reaped?: boolean;
 }
 
 const SETTLED_BOUND_MS = 120_000;
@@ -101,7 +103,7 @@ class Promoter {
       if (!settles.length || off.length) {
         throw new Error(`OnSuccess ${v} (${profile}, ${mode}) settled ${describeSettles(settles)}; expected only ${mode} settles, so this is not the measurement it claims.\n${promoted.run.log}`);
       }
-      return { ms, settles };
+      return { ms, settles, reaped: promoted.reaped };
     } finally {
       await blind?.close();
       await dataPlaneSettled(env);
@@ -139,6 +141,7 @@ export function promoteMetric(router: PromoteRouter, profile: DelayProfile, mode
       wallMs: samples.map((s) => Math.round(s.ms)),
       settles: samples.map((s) => s.settles),
       medianSettleSeconds: waited,
+      processesReaped: samples.filter((s) => s.reaped).length,
     },
   };
 }
