@@ -6,7 +6,7 @@ import { type ResourceType, resourceByKind } from '../cluster/store';
 import { startEnv, version } from '../integration/env';
 import { decodeRelease } from '../../shared/releases';
 import { stateReader } from '../demo/state';
-import { expectSucceeded } from './deploy';
+import { succeed } from './tasktime';
 import { unrelatedReleases } from './releases';
 import { median, type Metric, percentile, round, timed } from './stats';
 
@@ -26,8 +26,8 @@ export interface StateReadOptions {
 export async function benchStateRead(o: StateReadOptions, progress: (line: string) => void): Promise<Metric> {
   const env = await startEnv({ helm: 'v4', router: 'nginx', ownership: 'managed', readyDelayMs: 0, settleSeconds: 0 });
   try {
-    expectSucceeded(await env.task('Deploy', 1, version('1.0.0')), 'Deploy v1');
-    expectSucceeded(await env.task('Deploy', 2, version('2.0.0')), 'Deploy v2');
+    await succeed(env, 'Deploy', 1, version('1.0.0'), 'Deploy v1');
+    await succeed(env, 'Deploy', 2, version('2.0.0'), 'Deploy v2');
     const reader = stateReader(env.cluster.kubeconfigPath, env.common);
     const describe = async () => {
       const s = await reader.read();
