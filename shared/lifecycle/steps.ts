@@ -76,11 +76,18 @@ async function run(lc: Lifecycle, action: Action, o: StepOptions, notes: string[
       return log.step(`Remove slot ${action.slot} (${locate(app, action.slot).release})`, async () => {
         await unrouted(lc, action.slot);
         await uninstallSlot(lc.ctx.helm, locate(app, action.slot), lc.timeout);
+        router.changed?.();
         notes.push(`Slot ${action.slot} (${locate(app, action.slot).release}) was removed.`);
       });
     case 'install':
       if (!o.install) throw new Error('internal: this task does not install');
-      return log.step(`Install into slot ${action.slot} (${action.role === 'production' ? 'first deploy: production' : 'staging'})`, () => o.install!(action.slot, action.role));
+      return log.step(`Install into slot ${action.slot} (${action.role === 'production' ? 'first deploy: production' : 'staging'})`, async () => {
+        try {
+          await o.install!(action.slot, action.role);
+        } finally {
+          router.changed?.();
+        }
+      });
     case 'go-live':
       return log.step(`Route production to slot ${action.slot}`, async () => {
         // Recorded first: a re-run after a crash between the two writes then repairs the route to it.
@@ -158,6 +165,7 @@ async function run(lc: Lifecycle, action: Action, o: StepOptions, notes: string[
         await log.wait(drain, `requests already on their way to slot ${slot} finish (drain)`);
         await unrouted(lc, slot);
         await uninstallSlot(lc.ctx.helm, locate(app, slot), lc.timeout);
+        router.changed?.();
       });
       notes.push(`Slot ${slot} (${release}) was retired after ${drain} s of draining.`);
       return;

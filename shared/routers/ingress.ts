@@ -180,8 +180,29 @@ export class ManagedIngressRouter extends HostRouter implements Router {
     if (this.slotOf(preview) === slot) await this.withdrawStaging(slot);
   }
 
+  /**
+   * A settle after which this router wrote nothing needs no second fence: the data plane already shows
+   * every routing write up to that settle (earlier tasks' included), and in managed routing only this
+   * router writes the routes. The first settle of a task always fences.
+   */
+  override async settle(what: string): Promise<void> {
+    if (this.settledSinceWrite) {
+      this.ctx.log.info(`The data plane already shows every routing change (${what}): nothing was written since the last wait.`);
+      return;
+    }
+    await super.settle(what);
+    this.settledSinceWrite = true;
+  }
+
+  private settledSinceWrite = false;
+
+  changed(): void {
+    this.settledSinceWrite = false;
+  }
+
   private async write(object: KubeObject, what: string): Promise<void> {
     const wrote = await ensure(this.ctx.kube, this.ctx.app, object);
+    if (wrote) this.settledSinceWrite = false;
     this.ctx.log.info(wrote ? `  ${what}` : `  ${what} (already so)`);
   }
 }

@@ -36,6 +36,8 @@ export interface Router {
   detach(slot: Slot): Promise<void>;
   /** Wait until the data plane applies the last change. */
   settle(what: string): Promise<void>;
+  /** Something besides the router changed what the data plane serves (helm installed or removed pods): the next settle must observe. */
+  changed?(): void;
   /** Where HTTP checks reach a slot in a role (the address part may be overridden by the checkAddress input). */
   target(exposure: Exposure, slot: Slot): CheckTarget;
   /** Before anything changes: refuse what this router cannot do (e.g. a percentage on App Gateway). */
