@@ -96,12 +96,6 @@ export function planDeploy(state: AppState, runId: string): DeployPlan {
     notes.push(`Slot ${ours.slot} already holds this run's ${describeRelease(ours)} and serves production: nothing to do.`);
     return { target: ours.slot, role: 'production', install: false, actions: [], notes };
   }
-  if (ours && healthy(ours) && production === otherSlot(ours.slot)) {
-    notes.push(`Slot ${ours.slot} already holds this run's ${describeRelease(ours)}: nothing to install again.`);
-    const actions: Action[] = routing.staging === ours.slot ? [] : [{ do: 'expose', slot: ours.slot }, { do: 'settle', why: `the staging route reaches slot ${ours.slot}` }];
-    return { target: ours.slot, role: 'staging', install: false, actions, notes };
-  }
-
   if (!production && !everLive(state.record)) {
     // The app never served users: a first deploy (or its re-run after a crash or a failed install).
     const target: Slot = ours?.release?.status === 'deployed' ? ours.slot : 'blue';
@@ -150,6 +144,13 @@ export function planDeploy(state: AppState, runId: string): DeployPlan {
   } else if (!knownGood(state.record, revisionOf(state.slots[serving])!)) {
     // Users are on it now, so it has served production: say so in the record, which repair relies on.
     actions.push({ do: 'adopt', slot: serving });
+  }
+  // This run's healthy release already beside production (a re-run, or the next canary increment): it stays
+  // as it is, its share of users included; only a lost staging route is put back.
+  if (ours && healthy(ours) && serving === otherSlot(ours.slot)) {
+    notes.push(`Slot ${ours.slot} already holds this run's ${describeRelease(ours)}: nothing to install again.`);
+    if (routing.staging !== ours.slot) actions.push({ do: 'expose', slot: ours.slot }, { do: 'settle', why: `the staging route reaches slot ${ours.slot}` });
+    return { target: ours.slot, role: 'staging', install: false, actions, notes };
   }
   if (!state.slots[serving].ready) {
     notes.push(`Slot ${serving} serves production but not all its pods are ready right now; it stays production and is not touched.`);
@@ -208,13 +209,17 @@ export interface PromotePlan extends Plan {
   retired?: Slot;
 }
 
-/** The slot that still holds exactly the revision a promotion came from (so users can go back to it). */
-function fromSlot(state: AppState, promotion: Promotion | undefined): Slot | undefined {
+/**
+ * The slot that still holds exactly the revision a promotion came from: to move users back to it (it must be
+ * deployed), or to retire it (any state: an uninstall killed half-way leaves it `uninstalling`).
+ */
+function fromSlot(state: AppState, promotion: Promotion | undefined, purpose: 'restore' | 'retire'): Slot | undefined {
   const from = promotion?.from;
   if (!from) return undefined;
   const s = state.slots[from.slot];
   const rev = revisionOf(s);
-  return rev && s.release?.status === 'deployed' && rev.release === from.release && rev.revision === from.revision && rev.installed === from.installed ? from.slot : undefined;
+  if (!rev || !sameRevision(rev, from)) return undefined;
+  return purpose === 'retire' || s.release?.status === 'deployed' ? from.slot : undefined;
 }
 
 /** Throws (changing nothing) when the staged release may not be promoted. */
@@ -235,17 +240,18 @@ export function planPromote(state: AppState, runId: string): PromotePlan {
     if (!promotion) {
       return { kind: 'nothing', actions: [], notes: [`This run's release went straight to production in slot ${ours.slot} (first deploy): nothing to promote.`], production };
     }
-    const from = fromSlot(state, promotion);
+    const from = fromSlot(state, promotion, 'restore');
+    const retire = fromSlot(state, promotion, 'retire');
     if (promotion.state === 'begun') {
       // The switch happened but was never confirmed (a crash right after it): confirm now, and move users
       // back to the previous production on the first failure, as the uninterrupted run would have.
       const notes = [`Slot ${ours.slot} serves production but the promotion was never confirmed (an interrupted OnSuccess): confirming it now.`];
       const actions: Action[] = [{ do: 'settle', why: `production reaches slot ${ours.slot}` }, { do: 'confirm', to: ours.slot, from }, { do: 'end-promotion', to: ours.slot, from }];
-      if (from) actions.push({ do: 'retire', slot: from });
-      return { kind: 'finish', actions, notes, production: ours.slot, retired: from };
+      if (retire) actions.push({ do: 'retire', slot: retire });
+      return { kind: 'finish', actions, notes, production: ours.slot, retired: retire };
     }
     const notes = [`Slot ${ours.slot} already serves production (this run's promotion was confirmed).`];
-    return { kind: 'finish', actions: from ? [{ do: 'retire', slot: from }] : [], notes, production: ours.slot, retired: from };
+    return { kind: 'finish', actions: retire ? [{ do: 'retire', slot: retire }] : [], notes, production: ours.slot, retired: retire };
   }
 
   if (ours.release.status !== 'deployed') {
@@ -296,7 +302,7 @@ export function planWithdraw(state: AppState, runId: string, keep: boolean): Wit
   const end: Action = keep && ours.release?.status === 'deployed' ? { do: 'unroute', slot: ours.slot } : { do: 'remove', slot: ours.slot };
   if (production === ours.slot) {
     const promotion = promotionTo(state.record, revisionOf(ours)!, runId);
-    const from = fromSlot(state, promotion);
+    const from = fromSlot(state, promotion, 'restore');
     if (promotion?.state === 'begun' && from) {
       return {
         kind: 'withdraw',

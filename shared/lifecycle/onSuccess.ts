@@ -28,7 +28,7 @@ export async function onSuccess(ctx: TaskContext<OnSuccessInputs>): Promise<void
       finish('OnSuccess', state, plan.notes[0], plan.notes.slice(1), { ...productionOutputs(state), promoted: false, retiredSlot: '' });
       return;
     }
-    if (plan.kind === 'promote') await router.preflight({});
+    if (plan.kind === 'promote') await router.preflight({ promote: plan.production });
     const notes = await execute(lc, plan.actions, { checks, settings, retire: { policy: inputs.retire, drainSeconds: inputs.drainSeconds } });
     const after = await lc.readState('Result');
     const production = plan.production!;

@@ -11,7 +11,7 @@ import type { KubeObject } from '../kube';
 import { type Routing, type Slot, SLOTS, locate } from '../model';
 import { Fence, type FenceFlavour, fenceIngress } from './fence';
 import { assertOwnable, ensure, ownedMetadata, slotServicePorts, stableService } from './objects';
-import { type Exposure, type Router, type RouterContext, type Values, valuesOf } from './router';
+import { type Exposure, type Intent, type Router, type RouterContext, type Values, valuesOf } from './router';
 
 /**
  * What every router in front of one public host has: a product name, how its convergence is observed
@@ -41,7 +41,7 @@ export abstract class HostRouter {
     this.fence = new Fence(ctx, host, { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', build: fenceIngress(ctx) }, ctx.inputs.host);
   }
 
-  async preflight(intent: { percent?: number }): Promise<void> {
+  async preflight(intent: Intent): Promise<void> {
     if (intent.percent && this.host.percentUnsupported) throw new Error(this.host.percentUnsupported);
     await assertOwnable(this.ctx.kube, this.ctx.app, this.fence.refs());
   }
@@ -144,7 +144,7 @@ export class ManagedIngressRouter extends HostRouter implements Router {
     await this.write(preview.object, `Service ${this.names.preview} selects slot ${slot}`);
   }
 
-  override async preflight(intent: { percent?: number }): Promise<void> {
+  override async preflight(intent: Intent): Promise<void> {
     await super.preflight(intent);
     const ref = (kind: 'Service' | 'Ingress', name: string) => ({ apiVersion: kind === 'Service' ? 'v1' : 'networking.k8s.io/v1', kind, namespace: this.namespace, name });
     const { active, preview, primary, staging } = this.names;

@@ -41,9 +41,17 @@ export interface Router {
   /** Where HTTP checks reach a slot in a role (the address part may be overridden by the checkAddress input). */
   target(exposure: Exposure, slot: Slot): CheckTarget;
   /** Before anything changes: refuse what this router cannot do (e.g. a percentage on App Gateway). */
-  preflight(intent: { percent?: number }): Promise<void>;
+  preflight(intent: Intent): Promise<void>;
   /** Seconds clients may keep reaching the old slot after a switch (DNS TTL); retirement waits at least this. */
   minimumDrainSeconds(): Promise<number>;
+}
+
+/** What the task is about to do, for `preflight` to refuse before anything changes. */
+export interface Intent {
+  /** A share of real users for the staging slot. */
+  percent?: number;
+  /** Production moves to this slot. */
+  promote?: Slot;
 }
 
 export interface RouterContext {

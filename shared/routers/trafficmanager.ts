@@ -10,7 +10,7 @@ import type { CheckTarget } from '../checks';
 import type { TrafficManagerInputs } from '../inputs';
 import { TRAFFIC_MANAGER_TTL_MARGIN } from '../routinginputs';
 import { type Routing, type Slot, SLOTS, otherSlot } from '../model';
-import { type Exposure, type Router, type RouterContext, type Values, valuesOf } from './router';
+import { type Exposure, type Intent, type Router, type RouterContext, type Values, valuesOf } from './router';
 import { type EndpointChange, type ProfileState, type PublicIpState, TrafficManagerArm } from './trafficmanager-arm';
 import { addressOf, chartLoadBalancer, deleteLoadBalancer, ensureLoadBalancer, type SlotExposure } from './trafficmanager-exposure';
 import {
@@ -85,7 +85,7 @@ export class TrafficManagerRouter implements Router {
     return routingOf(endpoints);
   }
 
-  async preflight(intent: { percent?: number }): Promise<void> {
+  async preflight(intent: Intent): Promise<void> {
     const problem = intent.percent === undefined ? undefined : percentProblem(intent.percent);
     if (problem) throw new Error(`${problem} Nothing was changed.`);
     if (this.tm.endpointType === 'AzureEndpoints' && (!this.tm.bluePublicIp || !this.tm.greenPublicIp)) {
@@ -100,6 +100,11 @@ export class TrafficManagerRouter implements Router {
       const staging = routingOf(endpoints).staging;
       const staged = staging && endpoints[staging];
       if (staged && staged.enabled && staged.monitorStatus === 'Degraded') this.refuseDegraded(staged);
+    }
+    if (intent.promote) {
+      // Refused before OnSuccess records anything: Traffic Manager would not send users to it.
+      const next = this.slotEndpoints(profile)[intent.promote];
+      if (next?.enabled && next.monitorStatus === 'Degraded') this.refuseDegraded(next);
     }
   }
 

@@ -174,7 +174,14 @@ function makeLifecycle(w: World, t: TaskRun, onWrite: (what: string, change: () 
     async run(args: string[]) {
       const [verb, name] = args;
       const slot = slotOfRelease(name);
-      if (verb === 'uninstall') helmWrite(slot, 'uninstall', () => delete w.releases[slot]);
+      if (verb === 'uninstall') {
+        // helm marks the release uninstalling, deletes its objects, then its record: a kill can fall between.
+        helmWrite(slot, 'uninstall (marked)', () => {
+          const r = w.releases[slot];
+          if (r) Object.assign(r, { status: 'uninstalling', ready: false });
+        });
+        helmWrite(slot, 'uninstall', () => delete w.releases[slot]);
+      }
       else if (verb === 'test') {
         const r = w.releases[slot];
         if (!r || r.quality !== 'good') throw new Error(`helm test failed for ${name}`);
