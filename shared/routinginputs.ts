@@ -1,5 +1,5 @@
 // Routing inputs: which router, who owns the routing objects, and each router's own settings. The rules
-// here are the controllers' rules (see notes/routing-semantics.md), checked before anything is deployed.
+// here are the controllers' rules (see docs/routing-semantics.md), checked before anything is deployed.
 import { type App, ROUTER_KINDS, type RouterKind, homeNamespace } from './model';
 import type { ConnectionInputs, GatewayInputs, RoutingInputs, TrafficManagerInputs, ValueKeys } from './inputs';
 import { DEFAULT_INGRESS_CLASS, INPUT_DEFAULTS, OWNERSHIPS, Reader, TRAFFIC_MANAGER_ENDPOINT_TYPES } from './inputsource';

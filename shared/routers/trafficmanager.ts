@@ -1,6 +1,6 @@
 // Azure Traffic Manager (weighted DNS): each slot has its own public address (a LoadBalancer Service
 // with an Azure DNS label) and its own endpoint in the profile; users resolve the profile's name and get
-// one enabled endpoint's address, weighted. Facts that shape this file (notes/routing-semantics.md):
+// one enabled endpoint's address, weighted. Facts that shape this file (docs/routing-semantics.md):
 // weights are 1-1000, never 0; all endpoints disabled is NXDOMAIN, so the last enabled endpoint is never
 // disabled; clients keep a resolved address for the profile's TTL and longer, so a slot whose endpoint
 // was disabled keeps serving for TTL + margin before it is removed. How the roles are encoded in the

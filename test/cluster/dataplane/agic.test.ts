@@ -1,4 +1,4 @@
-// AGIC routing table: one row per rule of notes/routing-semantics.md, plus App Gateway's path syntax.
+// AGIC routing table: one row per rule of docs/routing-semantics.md, plus App Gateway's path syntax.
 import * as assert from 'node:assert/strict';
 import { ingress, release, type IngressSpec, routingTable, type RoutingRow } from './fixtures';
 import { appGatewayPath, rewritePath } from './agic';

@@ -1,4 +1,4 @@
-// ingress-nginx routing table: one row per rule of notes/routing-semantics.md (plus path matching).
+// ingress-nginx routing table: one row per rule of docs/routing-semantics.md (plus path matching).
 import * as assert from 'node:assert/strict';
 import { get, ingress, put, release, type IngressSpec, routingTable, type RoutingRow } from './fixtures';
 

@@ -1,4 +1,4 @@
-// ingress-nginx routing (see notes/routing-semantics.md). The model follows the controller's own
+// ingress-nginx routing (see docs/routing-semantics.md). The model follows the controller's own
 // structure: primary Ingresses build servers (one per host) and locations; a canary Ingress is merged
 // into the *upstream* of the primary location with the same host, path and pathType (controller.go
 // mergeAlternativeBackends); at request time the Lua balancer (balancer.lua route_to_alternative_balancer)
