@@ -113,9 +113,15 @@ const revisionOf = (record: KubeObject) => Number(record.metadata.labels?.versio
  * from the newest down and stops at the first match; the newest is passed in already decoded.
  */
 function deployRevisionOf(newestFirst: KubeObject[], latest: StoredRelease, driver: HelmDriver): number {
+  // `helm rollback` (the repair of an interrupted re-render) writes "Rollback to N": the content of revision N.
+  let wanted: number | undefined;
   for (const [i, record] of newestFirst.entries()) {
     const stored = i === 0 ? latest : decodeRelease(record.data.release, driver);
-    if (!ROUTING_RERENDER.test(stored.info?.description ?? '')) return stored.version;
+    if (wanted !== undefined && stored.version > wanted) continue;
+    const description = stored.info?.description ?? '';
+    const rollback = /^Rollback to (\d+)$/.exec(description);
+    if (rollback) wanted = Number(rollback[1]);
+    else if (!ROUTING_RERENDER.test(description)) return stored.version;
   }
   return revisionOf(newestFirst[newestFirst.length - 1]);
 }
