@@ -6,7 +6,8 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { isMap, isScalar, LineCounter, parse, parseDocument } from 'yaml';
-import { type PipelineValidator, type Problem, pipelineValidator, readTaskJsons, repoRoot } from './pipeline-schema';
+import { repoRoot } from '../../scripts/taskjson';
+import { type PipelineValidator, type Problem, pipelineValidator, readTaskJsons } from './pipeline-schema';
 
 const SHARED = ['name', 'namespace', 'namespaceLayout', 'router', 'routingOwnership', 'gatewayName', 'gatewayNamespace', 'gatewaySection', 'hostnames', 'host', 'trafficManagerResourceGroup', 'trafficManagerProfile', 'trafficManagerEndpointType', 'trafficManagerTtlMargin'];
 const STEP_KEYS = ['task', 'script', 'bash', 'pwsh', 'powershell', 'checkout', 'download', 'downloadBuild', 'getPackage', 'publish', 'upload', 'reviewApp'];

@@ -3,12 +3,11 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
+import { repoRoot, TASK_FOLDERS, taskJsonPath } from '../../scripts/taskjson';
 
 type Schema = Record<string, any>; // a JSON schema, read from a file
 
-export const repoRoot = path.resolve(__dirname, '..', '..', '..');
 const SCHEMA_FILE = path.join(repoRoot, 'test', 'fixtures', 'azure-pipelines', 'service-schema.json');
-const TASK_FOLDERS = ['Deploy', 'RouteTraffic', 'OnSuccess', 'OnFailure'];
 
 interface TaskInput {
   name: string;
@@ -26,7 +25,7 @@ export interface TaskJson {
 }
 
 export const readTaskJsons = (): TaskJson[] =>
-  TASK_FOLDERS.map((folder) => JSON.parse(fs.readFileSync(path.join(repoRoot, 'tasks', folder, 'task.json'), 'utf8')) as TaskJson);
+  TASK_FOLDERS.map((task) => JSON.parse(fs.readFileSync(taskJsonPath(task), 'utf8')) as TaskJson);
 
 /**
  * The schema of one of our task steps, shaped like Microsoft's entries in definitions.task.anyOf.
