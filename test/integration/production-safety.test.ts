@@ -62,6 +62,8 @@ for (const c of slowDataPlanes) {
     before(async () => {
       env = await startEnv({ helm: 'v4', router: c.router, ownership: c.ownership, realistic: c.realistic, armDelayMs: c.armDelayMs });
       expectOutcome(await env.task('Deploy', 1, version('1.0.0')), 'Succeeded');
+      // Production is established and served (as in the review): a request that falls through reaches it.
+      await env.dataplane.settled();
       const probe = env.probe();
       probe.mark('deploy v2 (answers 500)');
       runs.deploy = await env.task('Deploy', 2, version('2.0.0', { fail: true }));
