@@ -93,8 +93,9 @@ export function planDeploy(state: AppState, runId: string): DeployPlan {
       notes.push(`Slot ${ours.slot} already holds this run's ${describeRelease(ours)} and serves production: recording the first deploy.`);
       return { target: ours.slot, role: 'production', install: false, actions: [{ do: 'go-live', slot: ours.slot }, { do: 'settle', why: `production reaches slot ${ours.slot}` }], notes };
     }
-    notes.push(`Slot ${ours.slot} already holds this run's ${describeRelease(ours)} and serves production: nothing to do.`);
-    return { target: ours.slot, role: 'production', install: false, actions: [], notes };
+    // A re-run after a kill right after the route was written: say "in production" only once it is served.
+    notes.push(`Slot ${ours.slot} already holds this run's ${describeRelease(ours)} and serves production: nothing to install.`);
+    return { target: ours.slot, role: 'production', install: false, actions: [{ do: 'settle', why: `production reaches slot ${ours.slot}` }], notes };
   }
   if (!production && !everLive(state.record)) {
     // The app never served users: a first deploy (or its re-run after a crash or a failed install).
@@ -149,7 +150,8 @@ export function planDeploy(state: AppState, runId: string): DeployPlan {
   // as it is, its share of users included; only a lost staging route is put back.
   if (ours && healthy(ours) && serving === otherSlot(ours.slot)) {
     notes.push(`Slot ${ours.slot} already holds this run's ${describeRelease(ours)}: nothing to install again.`);
-    if (routing.staging !== ours.slot) actions.push({ do: 'expose', slot: ours.slot }, { do: 'settle', why: `the staging route reaches slot ${ours.slot}` });
+    if (routing.staging !== ours.slot) actions.push({ do: 'expose', slot: ours.slot });
+    actions.push({ do: 'settle', why: `the staging route reaches slot ${ours.slot}` });
     return { target: ours.slot, role: 'staging', install: false, actions, notes };
   }
   if (!state.slots[serving].ready) {
@@ -164,6 +166,8 @@ export function planDeploy(state: AppState, runId: string): DeployPlan {
     actions.push({ do: 'remove', slot: target });
   } else if (current.release) {
     notes.push(`Slot ${target} holds ${describeRelease(current)}, ${current.role === 'staging' ? 'staged but never promoted' : 'no longer routed'}: replacing it.`);
+    // An earlier task may have died between taking users off it and waiting for the data plane to follow.
+    if (!actions.some((a) => a.do === 'withdraw-users')) actions.push({ do: 'settle', why: `no user reaches slot ${target} before it is replaced` });
   }
   actions.push({ do: 'install', slot: target, role: 'staging' }, { do: 'expose', slot: target }, { do: 'settle', why: `the staging route reaches slot ${target}` });
   return { target, role: 'staging', install: true, actions, notes };
@@ -184,6 +188,9 @@ export function planValidate(state: AppState, runId: string, percent: number): V
   const production = productionSlot(state);
   if (production === ours.slot) {
     return { slot: ours.slot, kind: 'production', actions: [{ do: 'validate-production', slot: ours.slot }], notes: [`This run's release went straight to production in slot ${ours.slot} (first deploy): validating production.`] };
+  }
+  if (!production) {
+    throw new Error(`No route serves production of app ${state.app.name} (a first deploy or a repair did not finish): run Deploy again before validating. Nothing was changed.`);
   }
   const notes: string[] = [];
   const actions: Action[] = [];

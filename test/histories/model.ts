@@ -115,18 +115,26 @@ export interface ModelTask {
   writes: number;
 }
 
+/**
+ * 3. The release that serves production is never installed over, uninstalled or re-rendered. 4. Nothing is
+ * installed over or removed while the data plane still sends users to it.
+ */
+function checkHelmWrite(w: World, slot: Slot, what: string): void {
+  const production = routingOf(w.objects).production;
+  if (production === slot && w.releases[slot]) w.violations.push(`${what} on slot ${slot}, which serves production`);
+  const applied = routingOf(w.applied);
+  if (w.releases[slot] && (applied.production === slot || (applied.staging === slot && applied.stagingPercent > 0))) {
+    w.violations.push(`${what} of slot ${slot} while the data plane still sends users to it`);
+  }
+}
+
 function makeLifecycle(w: World, t: TaskRun, onWrite: (what: string, change: () => void) => void): Lifecycle {
   const log: Log = { info: () => undefined, warn: () => undefined, step: (_title, body) => body(), wait: async () => undefined };
   const location = (slot: Slot) => locate(APP, slot);
   const slotOfRelease = (name: string) => SLOTS.find((s) => location(s).release === name)!;
 
   const helmWrite = (slot: Slot, what: string, change: () => void) => {
-    const production = routingOf(w.objects).production;
-    // 3. The release that serves production is never installed over, uninstalled or re-rendered.
-    if (production === slot && w.releases[slot]) w.violations.push(`${what} on slot ${slot}, which serves production`);
-    // 4. Nothing is removed while the data plane still sends users to it.
-    const applied = routingOf(w.applied);
-    if (what.startsWith('uninstall') && (applied.production === slot || (applied.staging === slot && applied.stagingPercent > 0))) w.violations.push(`uninstall of slot ${slot} while the data plane still sends users to it`);
+    checkHelmWrite(w, slot, what);
     onWrite(`${what} ${slot}`, change);
   };
 
@@ -310,8 +318,7 @@ export async function runTask(w: World, t: TaskRun): Promise<Outcome> {
       case 'Deploy':
         plan = planDeploy(state, run);
         options.install = async (slot, role) => install(w, slot, t, role, (what, change) => {
-          const production = routingOf(w.objects).production;
-          if (production === slot && w.releases[slot]) w.violations.push(`install on slot ${slot}, which serves production`);
+          checkHelmWrite(w, slot, what);
           onWrite(what, change);
         });
         break;
