@@ -40,6 +40,8 @@ export class ClusterWatch {
   /** Versions that went live as a first deploy. */
   readonly firstDeploys = new Set<string>();
   readonly violations: string[] = [];
+  /** Failed answers the invariants allow, by why (shown per history, so a run that allowed none is visible). */
+  readonly tolerated = new Map<string, number>();
   /** Who is writing right now (the task the harness runs), for violation messages. */
   actor = 'the harness';
   private phase: PhaseInfo | undefined;
@@ -86,8 +88,17 @@ export class ClusterWatch {
     if (!r.failed) return out;
     // A failed answer from a version is allowed when that version went live broken by a first deploy, or
     // within the confirmation rollback of that very version; one from no version only while no route existed.
-    const allowed = r.version ? this.firstDeploys.has(r.version) || this.rollbacksOf(info.group).some((b) => b.version === r.version) : this.routeAbsentIn(info.group);
-    if (!allowed) out.push(`a production request failed: ${answer} (${r.phase})`);
+    const why = r.version
+      ? this.firstDeploys.has(r.version)
+        ? 'a broken first deploy'
+        : this.rollbacksOf(info.group).some((b) => b.version === r.version)
+          ? 'a confirmation rollback'
+          : undefined
+      : this.routeAbsentIn(info.group)
+        ? 'no production route'
+        : undefined;
+    if (why) this.tolerated.set(why, (this.tolerated.get(why) ?? 0) + 1);
+    else out.push(`a production request failed: ${answer} (${r.phase})`);
     return out;
   }
 
