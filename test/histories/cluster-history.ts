@@ -13,7 +13,7 @@ import type { HelmMajor } from '../cluster/helm';
 import type { ProbeRecord } from '../cluster/probe';
 import { type KubeObject, RESOURCES, type Store } from '../cluster/store';
 import { crashAfter } from '../integration/crash';
-import { type Env, startEnv, type TaskName, version } from '../integration/env';
+import { type Env, type EnvOptions, startEnv, type TaskName, version } from '../integration/env';
 import { APP, ClusterWatch } from './cluster-watch';
 
 /** At most one run per command. */
@@ -26,8 +26,9 @@ export type ChecksStyle = 'identify' | 'status' | 'production';
 export type Slot = 'blue' | 'green';
 
 export type Command =
-  /** A deployment job: Deploy, RouteTraffic, then OnSuccess, or OnFailure when a hook failed; `until` stops it early. */
-  | { kind: 'job'; run: number; until: 'Deploy' | 'RouteTraffic' | 'end'; percent: number }
+  /** A deployment job: Deploy, RouteTraffic, then OnSuccess, or OnFailure when a hook failed; `until` stops it early
+   * (without a failure); `kill` kills one of its hooks right after that many API writes, and the job runs it again. */
+  | { kind: 'job'; run: number; until: 'Deploy' | 'RouteTraffic' | 'end'; percent: number; kill?: { hook: TaskName; after: number } }
   /** One hook of a run on its own (a retry from the pipeline UI). */
   | { kind: 'hook'; task: TaskName; run: number }
   /** A hook killed (with its helm child) right after its `after`-th API write, then run again. */
@@ -68,7 +69,7 @@ export function describeCommand(c: Command, h: ClusterHistory): string {
   const v = (run: number) => `run ${run} (${versionOf(run)}, ${h.runs[run - 1].quality}, ${h.runs[run - 1].checks} checks)`;
   switch (c.kind) {
     case 'job':
-      return `job of ${v(c.run)}${c.until === 'end' ? '' : ` until ${c.until}`}${c.percent ? `, ${c.percent} % of users` : ''}`;
+      return `job of ${v(c.run)}${c.until === 'end' ? '' : ` until ${c.until}`}${c.percent ? `, ${c.percent} % of users` : ''}${c.kill ? `, ${c.kill.hook} killed after write ${c.kill.after} and run again` : ''}`;
     case 'hook':
       return `${c.task} of ${v(c.run)} alone`;
     case 'crash':
@@ -157,9 +158,9 @@ function setReady(store: Store, pod: KubeObject, ready: boolean): void {
 }
 
 /** Plays one history on a fresh emulated cluster; returns the invariant violations it found. */
-export async function play(h: ClusterHistory, helm: HelmMajor): Promise<Played> {
+export async function play(h: ClusterHistory, helm: HelmMajor, options: Partial<EnvOptions> = {}): Promise<Played> {
   const started = Date.now();
-  const env = await startEnv({ helm, router: 'nginx', ownership: 'managed', inputs: { checkTimeout: '4' } });
+  const env = await startEnv({ helm, router: 'nginx', ownership: 'managed', ...options, inputs: { checkTimeout: '4', ...options.inputs } });
   const watch = new ClusterWatch(env.cluster.store);
   const log: string[] = [];
   const found = new Map<string, number>();
@@ -202,14 +203,23 @@ export async function play(h: ClusterHistory, helm: HelmMajor): Promise<Played> 
     await new Promise((r) => setTimeout(r, AFTER_ROLLBACK_MS));
   };
 
-  const task = async (group: string, name: TaskName, run: number, inputs: Record<string, string>): Promise<TaskRun> => {
+  /** Runs one hook of a run; with `killAfter`, kills it right after that many API writes, then runs it again. */
+  const hook = async (group: string, name: TaskName, run: number, inputs: Record<string, string>, killAfter?: number): Promise<TaskRun> => {
     const label = `${group} ${name} of run ${run}`;
-    phase(label, group);
     const rollbacks = watch.rollbacksOf(group).length;
-    watch.actor = label;
+    if (killAfter !== undefined) {
+      phase(`${label} killed after write ${killAfter}`, group);
+      watch.actor = label;
+      const killed = await crashAfter(env, name, run, inputs, killAfter);
+      if (killed.crash) log.push(`${label}: killed after ${killed.crash.method} ${killed.crash.path}`);
+      else ended(`${label} (made fewer than ${killAfter} writes)`, killed.run);
+    }
+    const again = killAfter !== undefined ? `${label} (re-run)` : label;
+    phase(again, group);
+    watch.actor = again;
     const result = await env.task(name, run, inputs, { timeoutMs: TASK_TIMEOUT_MS });
     watch.actor = 'the harness';
-    ended(label, result);
+    ended(again, result);
     await afterRollback(group, rollbacks);
     return result;
   };
@@ -218,35 +228,22 @@ export async function play(h: ClusterHistory, helm: HelmMajor): Promise<Played> 
     const group = `#${i + 1}`;
     switch (c.kind) {
       case 'job': {
-        const deploy = await task(group, 'Deploy', c.run, inputsFor(h, 'Deploy', c.run));
+        // The job's hooks in pipeline order; each is its own group (a rollback belongs to the hook that made it).
+        const step = (n: number, name: TaskName) => hook(`${group}.${n}`, name, c.run, inputsFor(h, name, c.run, c.percent), c.kill?.hook === name ? c.kill.after : undefined);
+        let failed = (await step(1, 'Deploy')).outcome === 'Failed';
         if (c.until === 'Deploy') return;
-        let failed = deploy.outcome === 'Failed';
-        if (!failed) failed = (await task(`${group}.2`, 'RouteTraffic', c.run, inputsFor(h, 'RouteTraffic', c.run, c.percent))).outcome === 'Failed';
+        if (!failed) failed = (await step(2, 'RouteTraffic')).outcome === 'Failed';
         if (c.until === 'RouteTraffic' && !failed) return;
-        if (!failed) failed = (await task(`${group}.3`, 'OnSuccess', c.run, inputsFor(h, 'OnSuccess', c.run))).outcome === 'Failed';
-        if (failed) await task(`${group}.4`, 'OnFailure', c.run, inputsFor(h, 'OnFailure', c.run));
+        if (!failed) failed = (await step(3, 'OnSuccess')).outcome === 'Failed';
+        if (failed) await step(4, 'OnFailure');
         return;
       }
       case 'hook':
-        await task(group, c.task, c.run, inputsFor(h, c.task, c.run));
+        await hook(group, c.task, c.run, inputsFor(h, c.task, c.run));
         return;
-      case 'crash': {
-        const label = `${group} ${c.task} of run ${c.run}`;
-        phase(`${label} killed after write ${c.after}`, group);
-        const rollbacks = watch.rollbacksOf(group).length;
-        watch.actor = label;
-        const killed = await crashAfter(env, c.task, c.run, inputsFor(h, c.task, c.run), c.after);
-        watch.actor = 'the harness';
-        if (killed.crash) log.push(`${label}: killed after ${killed.crash.method} ${killed.crash.path}`);
-        else ended(`${label} (made fewer than ${c.after} writes)`, killed.run);
-        phase(`${label} re-run`, group);
-        watch.actor = `${label} (re-run)`;
-        const rerun = await env.task(c.task, c.run, inputsFor(h, c.task, c.run), { timeoutMs: TASK_TIMEOUT_MS });
-        watch.actor = 'the harness';
-        ended(`${label} (re-run)`, rerun);
-        await afterRollback(group, rollbacks);
+      case 'crash':
+        await hook(group, c.task, c.run, inputsFor(h, c.task, c.run), c.after);
         return;
-      }
       case 'blip':
         phase(`${group} blip of slot ${c.slot}`, group);
         log.push(`${group} blip: ${blips.start(c.slot, c.mode, c.ms)}`);

@@ -32,12 +32,13 @@ const job = fc.record({
   run: jobRun,
   until: fc.constantFrom<'Deploy' | 'RouteTraffic' | 'end'>('Deploy', 'RouteTraffic', 'end', 'end', 'end'),
   percent: fc.constantFrom(0, 0, 20),
-});
+  // A Deploy makes about 10 API writes (lease, record, helm's Secrets and objects, routing), a promotion about 12.
+  kill: fc.oneof({ weight: 2, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: fc.record({ hook, after: fc.integer({ min: 1, max: 12 }) }) }),
+}).map(({ kill, ...j }) => (kill ? { ...j, kill } : j));
 const command: fc.Arbitrary<Draft> = fc.oneof(
   { weight: 6, arbitrary: job },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant<'hook'>('hook'), task: hook, run: hookRun }) },
-  // A Deploy makes about 15 API writes (lease, record, helm's Secrets and objects, routing), a promotion about 10.
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant<'crash'>('crash'), task: hook, run: hookRun, after: fc.integer({ min: 1, max: 14 }) }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant<'crash'>('crash'), task: hook, run: hookRun, after: fc.integer({ min: 1, max: 12 }) }) },
   {
     weight: 1,
     arbitrary: fc.record({ kind: fc.constant<'blip'>('blip'), slot: fc.constantFrom<'blue' | 'green'>('blue', 'green'), mode: fc.constantFrom<'pod' | 'scale'>('pod', 'scale'), ms: fc.integer({ min: 2000, max: 10_000 }) }),
