@@ -7,12 +7,14 @@
 // 2. users only ever get answers from a version that passed validation (or went live as a first deploy);
 // 3. no task writes the helm release that serves production (cluster-watch.ts, at the instant of the write);
 // 4. every task ends, Succeeded or Failed with a message.
+import { EventEmitter } from 'node:events';
 import type { TaskRun } from '../cluster/agent';
 import { isPodReady, setCondition } from '../cluster/controllers/common';
 import type { HelmMajor } from '../cluster/helm';
 import type { ProbeRecord } from '../cluster/probe';
 import { type KubeObject, RESOURCES, type Store } from '../cluster/store';
-import { crashAfter } from '../integration/crash';
+import type { Faults, WriteMatch } from '../cluster/apiserver/faults';
+import { crashAfter, type CrashFaults } from '../integration/crash';
 import { type Env, type EnvOptions, startEnv, type TaskName, version } from '../integration/env';
 import { APP, ClusterWatch } from './cluster-watch';
 
@@ -25,14 +27,21 @@ export type Quality = 'good' | 'fail' | 'neverReady';
 export type ChecksStyle = 'identify' | 'status' | 'production';
 export type Slot = 'blue' | 'green';
 
+/** Kill a hook right after its `after`-th API write (counting only writes to `write`, when given). */
+export interface Kill {
+  hook: TaskName;
+  after: number;
+  write?: { resource: string; name: string };
+}
+
 export type Command =
   /** A deployment job: Deploy, RouteTraffic, then OnSuccess, or OnFailure when a hook failed; `until` stops it early
    * (without a failure); `kill` kills one of its hooks right after that many API writes, and the job runs it again. */
-  | { kind: 'job'; run: number; until: 'Deploy' | 'RouteTraffic' | 'end'; percent: number; kill?: { hook: TaskName; after: number } }
+  | { kind: 'job'; run: number; until: 'Deploy' | 'RouteTraffic' | 'end'; percent: number; kill?: Kill }
   /** One hook of a run on its own (a retry from the pipeline UI). */
   | { kind: 'hook'; task: TaskName; run: number }
   /** A hook killed (with its helm child) right after its `after`-th API write, then run again. */
-  | { kind: 'crash'; task: TaskName; run: number; after: number }
+  | { kind: 'crash'; task: TaskName; run: number; after: number; write?: Kill['write'] }
   /** One pod of the slot turns not ready for `ms` (pod), or the slot scales up by a pod that takes `ms` to turn ready (scale). */
   | { kind: 'blip'; slot: Slot; mode: 'pod' | 'scale'; ms: number }
   /** Somebody deletes the primary Ingress (managed routing): users get 404 until a Deploy repairs it. */
@@ -65,15 +74,38 @@ const TASK_TIMEOUT_MS = 150_000;
 /** How long the probe watches users after a confirmation rollback. */
 const AFTER_ROLLBACK_MS = 1500;
 
+const writeName = (k: Omit<Kill, 'hook'>) => (k.write ? `its write ${k.after} to ${k.write.resource}/${k.write.name}` : `write ${k.after}`);
+
+/** The API server's faults, arming crashes on matching writes only (crashAfter counts every write). */
+class MatchingFaults extends EventEmitter implements CrashFaults {
+  private readonly forward = (event: unknown) => this.emit('crash', event);
+  constructor(
+    private readonly faults: Faults,
+    private readonly match: WriteMatch,
+  ) {
+    super();
+    faults.on('crash', this.forward);
+  }
+
+  crashAfterWrite(n: number): void {
+    this.faults.crashAfterWrite(n, this.match);
+  }
+
+  clear(): void {
+    this.faults.off('crash', this.forward);
+    this.faults.clear();
+  }
+}
+
 export function describeCommand(c: Command, h: ClusterHistory): string {
   const v = (run: number) => `run ${run} (${versionOf(run)}, ${h.runs[run - 1].quality}, ${h.runs[run - 1].checks} checks)`;
   switch (c.kind) {
     case 'job':
-      return `job of ${v(c.run)}${c.until === 'end' ? '' : ` until ${c.until}`}${c.percent ? `, ${c.percent} % of users` : ''}${c.kill ? `, ${c.kill.hook} killed after write ${c.kill.after} and run again` : ''}`;
+      return `job of ${v(c.run)}${c.until === 'end' ? '' : ` until ${c.until}`}${c.percent ? `, ${c.percent} % of users` : ''}${c.kill ? `, ${c.kill.hook} killed after ${writeName(c.kill)} and run again` : ''}`;
     case 'hook':
       return `${c.task} of ${v(c.run)} alone`;
     case 'crash':
-      return `${c.task} of ${v(c.run)} killed after write ${c.after}, then run again`;
+      return `${c.task} of ${v(c.run)} killed after ${writeName(c)}, then run again`;
     case 'blip':
       return c.mode === 'pod' ? `one pod of slot ${c.slot} not ready for ${c.ms} ms` : `slot ${c.slot} scaled up by a pod ready after ${c.ms} ms`;
     case 'drift':
@@ -204,17 +236,18 @@ export async function play(h: ClusterHistory, helm: HelmMajor, options: Partial<
   };
 
   /** Runs one hook of a run; with `killAfter`, kills it right after that many API writes, then runs it again. */
-  const hook = async (group: string, name: TaskName, run: number, inputs: Record<string, string>, killAfter?: number): Promise<TaskRun> => {
+  const hook = async (group: string, name: TaskName, run: number, inputs: Record<string, string>, kill?: Omit<Kill, 'hook'>): Promise<TaskRun> => {
     const label = `${group} ${name} of run ${run}`;
     const rollbacks = watch.rollbacksOf(group).length;
-    if (killAfter !== undefined) {
-      phase(`${label} killed after write ${killAfter}`, group);
+    if (kill) {
+      phase(`${label} killed after ${writeName(kill)}`, group);
       watch.actor = label;
-      const killed = await crashAfter(env, name, run, inputs, killAfter);
+      const faults = kill.write ? new MatchingFaults(env.cluster.faults, kill.write) : env.cluster.faults;
+      const killed = await crashAfter(env, name, run, inputs, kill.after, faults);
       if (killed.crash) log.push(`${label}: killed after ${killed.crash.method} ${killed.crash.path}`);
-      else ended(`${label} (made fewer than ${killAfter} writes)`, killed.run);
+      else ended(`${label} (made fewer than ${kill.after} such writes)`, killed.run);
     }
-    const again = killAfter !== undefined ? `${label} (re-run)` : label;
+    const again = kill ? `${label} (re-run)` : label;
     phase(again, group);
     watch.actor = again;
     const result = await env.task(name, run, inputs, { timeoutMs: TASK_TIMEOUT_MS });
@@ -229,7 +262,7 @@ export async function play(h: ClusterHistory, helm: HelmMajor, options: Partial<
     switch (c.kind) {
       case 'job': {
         // The job's hooks in pipeline order; each is its own group (a rollback belongs to the hook that made it).
-        const step = (n: number, name: TaskName) => hook(`${group}.${n}`, name, c.run, inputsFor(h, name, c.run, c.percent), c.kill?.hook === name ? c.kill.after : undefined);
+        const step = (n: number, name: TaskName) => hook(`${group}.${n}`, name, c.run, inputsFor(h, name, c.run, c.percent), c.kill?.hook === name ? c.kill : undefined);
         let failed = (await step(1, 'Deploy')).outcome === 'Failed';
         if (c.until === 'Deploy') return;
         if (!failed) failed = (await step(2, 'RouteTraffic')).outcome === 'Failed';
@@ -242,7 +275,7 @@ export async function play(h: ClusterHistory, helm: HelmMajor, options: Partial<
         await hook(group, c.task, c.run, inputsFor(h, c.task, c.run));
         return;
       case 'crash':
-        await hook(group, c.task, c.run, inputsFor(h, c.task, c.run), c.after);
+        await hook(group, c.task, c.run, inputsFor(h, c.task, c.run), c);
         return;
       case 'blip':
         phase(`${group} blip of slot ${c.slot}`, group);

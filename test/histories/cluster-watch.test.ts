@@ -45,22 +45,24 @@ describe('histories (tier 2): the cluster watch', () => {
     put(store, ingress);
     watch.startPhase('#1 Deploy', '#1');
     assert.match(watch.judge(answer('#1 Deploy', { status: 503, failed: true }), t0).join(), /a production request failed: 503/);
-    assert.match(watch.judge(answer('#1 Deploy', { status: 200, version: '1.0.0' }), t0).join(), /version 1\.0\.0, which had not passed validation/);
+    assert.match(watch.judge(answer('#1 Deploy', { status: 200, version: '1.0.0', release: 'calc-blue' }), t0).join(), /version 1\.0\.0 from calc-blue, which had not passed validation/);
     put(store, record({ promotions: [{ to: rev('blue', '1.0.0'), run: 'r1', state: 'confirmed', firstDeploy: true, at: 'a' }] }));
-    assert.deepEqual(watch.judge(answer('#1 Deploy', { status: 500, version: '1.0.0', failed: true, at: Date.now() - t0 }), t0), [], 'a first deploy that went live broken');
+    assert.deepEqual(watch.judge(answer('#1 Deploy', { status: 500, version: '1.0.0', release: 'calc-blue', failed: true, at: Date.now() - t0 }), t0), [], 'a first deploy that went live broken');
 
     watch.startPhase('#2 OnSuccess', '#2');
     const promotion = { to: rev('green', '2.0.0'), from: rev('blue', '1.0.0'), run: 'r2', at: 'b' };
     put(store, record({ validations: [{ ...rev('green', '2.0.0'), run: 'r2', by: 'RouteTraffic', checks: [], at: 'b' }], promotions: [{ ...promotion, state: 'begun' }] }));
-    const broken = answer('#2 OnSuccess', { status: 500, version: '2.0.0', failed: true, at: Date.now() - t0 });
+    assert.deepEqual(watch.judge(answer('#2 OnSuccess', { status: 200, version: '2.0.0', release: 'calc-green', at: Date.now() - t0 }), t0), []);
+    assert.match(watch.judge(answer('#2 OnSuccess', { status: 200, version: '2.0.0', release: 'calc-blue', at: Date.now() - t0 }), t0).join(), /not passed validation/, 'validated in the other slot');
+    const broken = answer('#2 OnSuccess', { status: 500, version: '2.0.0', release: 'calc-green', failed: true, at: Date.now() - t0 });
     assert.match(watch.judge(broken, t0).join(), /a production request failed: 500 from 2\.0\.0/, 'not before it is rolled back');
     put(store, record({ promotions: [{ ...promotion, state: 'rolledBack', at: 'c' }] }));
     assert.deepEqual(watch.rollbacksOf('#2'), [{ version: '2.0.0', from: '1.0.0' }]);
     assert.deepEqual(watch.judge(broken, t0), [], 'within the rollback of that version');
 
     watch.startPhase('#2 after', '#2 after').expect = '1.0.0';
-    assert.match(watch.judge(answer('#2 after', { status: 500, version: '2.0.0', failed: true }), t0).join(), /after the confirmation rollback users got 500 from 2\.0\.0 instead of version 1\.0\.0/);
-    assert.deepEqual(watch.judge(answer('#2 after', { status: 200, version: '1.0.0' }), t0), []);
+    assert.match(watch.judge(answer('#2 after', { status: 500, version: '2.0.0', release: 'calc-green', failed: true }), t0).join(), /after the confirmation rollback users got 500 from 2\.0\.0 instead of version 1\.0\.0/);
+    assert.deepEqual(watch.judge(answer('#2 after', { status: 200, version: '1.0.0', release: 'calc-blue' }), t0), []);
 
     watch.startPhase('#3 drift', '#3');
     store.remove(kind('Ingress'), 'calc', 'calc');

@@ -28,6 +28,9 @@ export interface PhaseInfo {
   expect?: string;
 }
 
+/** What users were served, as their answers name it. */
+const served = (release: string | undefined, version: string | undefined) => `${release} ${version}`;
+
 /** A rollback is written once (state rolledBack, stamped `at`); a later promotion of the same revision is a new entry. */
 const rollbackKey = (p: AppRecord['promotions'][number]) => `${p.run}/${p.to.release}/${p.to.revision}/${p.to.installed}@${p.at}`;
 
@@ -35,9 +38,13 @@ export class ClusterWatch {
   /** The release the `-active` Service selects, now. */
   active: string | undefined;
   routeExists = false;
-  /** When each version was first recorded as validated (a validation, or a first deploy's go-live), epoch ms. */
+  /**
+   * When each version of a release (`calc-green 2.0.0`) was first recorded as validated (a validation, or a
+   * first deploy's go-live), epoch ms. Users' answers name the release and version, not helm's revision, so
+   * a version installed again into the same slot counts as the one validated before.
+   */
   readonly validatedAt = new Map<string, number>();
-  /** Versions that went live as a first deploy. */
+  /** Versions of a release that went live as a first deploy. */
   readonly firstDeploys = new Set<string>();
   readonly violations: string[] = [];
   /** Failed answers the invariants allow, by why (shown per history, so a run that allowed none is visible). */
@@ -80,16 +87,17 @@ export class ClusterWatch {
     const info = this.phases.get(r.phase);
     if (!info) return [`the probe marked phase ${r.phase}, which the harness never started`];
     const answer = `${r.status ?? ''}${r.error ? ` ${r.error}` : ''}${r.version ? ` from ${r.version}` : ''}`.trim();
+    const key = served(r.release, r.version);
     if (r.version) {
-      const validated = this.validatedAt.get(r.version);
-      if (validated === undefined || validated > t0 + r.at + r.durationMs + SLACK_MS) out.push(`users were answered by version ${r.version}, which had not passed validation (${r.phase})`);
+      const validated = this.validatedAt.get(key);
+      if (validated === undefined || validated > t0 + r.at + r.durationMs + SLACK_MS) out.push(`users were answered by version ${r.version} from ${r.release}, which had not passed validation (${r.phase})`);
     }
     if (info.expect && (r.failed || r.version !== info.expect)) out.push(`after the confirmation rollback users got ${answer} instead of version ${info.expect} (${r.phase})`);
     if (!r.failed) return out;
     // A failed answer from a version is allowed when that version went live broken by a first deploy, or
     // within the confirmation rollback of that very version; one from no version only while no route existed.
     const why = r.version
-      ? this.firstDeploys.has(r.version)
+      ? this.firstDeploys.has(key)
         ? 'a broken first deploy'
         : this.rollbacksOf(info.group).some((b) => b.version === r.version)
           ? 'a confirmation rollback'
@@ -125,14 +133,14 @@ export class ClusterWatch {
 
   private onRecord(record: Partial<AppRecord>): void {
     const now = Date.now();
-    const validated = (version: string) => {
-      if (!this.validatedAt.has(version)) this.validatedAt.set(version, now);
+    const validated = (key: string) => {
+      if (!this.validatedAt.has(key)) this.validatedAt.set(key, now);
     };
-    for (const v of record.validations ?? []) validated(v.version);
+    for (const v of record.validations ?? []) validated(served(v.release, v.version));
     for (const p of record.promotions ?? []) {
       if (p.firstDeploy) {
-        validated(p.to.version);
-        this.firstDeploys.add(p.to.version);
+        validated(served(p.to.release, p.to.version));
+        this.firstDeploys.add(served(p.to.release, p.to.version));
       }
       if (p.state !== 'rolledBack' || this.rollbacksSeen.has(rollbackKey(p))) continue;
       this.rollbacksSeen.add(rollbackKey(p));
