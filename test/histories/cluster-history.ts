@@ -18,8 +18,8 @@ import { crashAfter, type CrashFaults } from '../integration/crash';
 import { type Env, type EnvOptions, startEnv, type TaskName, version } from '../integration/env';
 import { APP, ClusterWatch } from './cluster-watch';
 
-/** At most one run per command. */
-export const RUNS = 5;
+/** Runs a history can use: at most one new run per command (a history has 3 or 4 commands). */
+export const RUNS = 4;
 /** good: answers 200 with its version; fail: its pods answer 500; neverReady: its pods never turn Ready (helm --wait fails). */
 export type Quality = 'good' | 'fail' | 'neverReady';
 /** identify/status: staging checks (the version, or a 200); production: only a production check, so validation proves the
