@@ -189,6 +189,20 @@ describe('settle falls back to the fixed wait when nothing can be observed', fun
     assert.deepEqual(s.log.waited, [1]);
   });
 
+  it('a second settle with nothing written since the first does not fence again; a write or a change does', async () => {
+    const router = new ManagedIngressRouter(s.context({ settleSeconds: 1 }), nginxFlavour);
+    await router.establish('blue');
+    await router.settle('production routed');
+    const fences = () => s.cluster.store.ofKind('Ingress').filter((i) => i.metadata.name === 'calc-bluegreen-fence').map((i) => JSON.stringify(i.spec));
+    const before = fences();
+    await router.settle('nothing new');
+    assert.deepEqual(fences(), before, 'no new fence token');
+    assert.ok(s.log.lines.some((l) => /already shows every routing change \(nothing new\)/.test(l)), s.log.lines.join('\n'));
+    router.changed();
+    await router.settle('pods changed');
+    assert.notDeepEqual(fences(), before, 'a change outside the router is observed again');
+  });
+
   it('production already answers the fence path with the fence status: warns and waits', async () => {
     const router = new ManagedIngressRouter(s.context({ settleSeconds: 1 }), nginxFlavour);
     await router.establish('blue');
@@ -199,6 +213,8 @@ describe('settle falls back to the fixed wait when nothing can be observed', fun
       s.cluster.store.remove(resource('Pod'), p.metadata.namespace, p.metadata.name as string);
     }
     await s.dataplane.settled();
+    // Pods going is a change outside the router's own writes (as a helm uninstall is): the next settle observes.
+    router.changed();
     await router.settle('users leave the slot');
     assert.equal(s.log.warnings.length, 1, s.log.warnings.join('\n'));
     assert.match(s.log.warnings[0], /production already answers \/\.bluegreen\/fence\/[0-9a-f]+ with 503.*Waiting the fixed 1 s/);
