@@ -86,7 +86,7 @@ function parse(object: KubeObject | undefined): AppRecord {
     const parsed = JSON.parse(text) as Partial<AppRecord>;
     return { validations: parsed.validations ?? [], promotions: parsed.promotions ?? [] };
   } catch {
-    throw new Error(`ConfigMap ${recordName({ name: object?.metadata.name ?? '?', namespace: '', layout: 'shared' })} holds a record that is not JSON; nothing was changed. Delete it only if no release of the app is live.`);
+    throw new Error(`ConfigMap ${object?.metadata.namespace}/${object?.metadata.name} holds a record that is not JSON; nothing was changed. Delete it only if no release of the app is live.`);
   }
 }
 

@@ -4,7 +4,7 @@
 import type { Check } from '../checks';
 import { locate, type Slot } from '../model';
 import type { Action } from '../plans';
-import { now, type RevisionRef, updateRecord } from '../record';
+import { now, type Promotion, type RevisionRef, sameRevision, updateRecord } from '../record';
 import { testSlot, uninstallSlot } from '../release-ops';
 import type { Lifecycle } from './context';
 import { type CheckSettings, confirm, verify } from './validate';
@@ -37,6 +37,15 @@ async function record(lc: Lifecycle, change: Parameters<typeof updateRecord>[2])
   await updateRecord(lc.kube, lc.inputs.app, change);
 }
 
+/** Ends this run's begun promotion to `to` (the revision a slot holds now) as confirmed or rolled back. */
+async function endPromotion(lc: Lifecycle, to: RevisionRef | undefined, state: Promotion['state']): Promise<void> {
+  if (!to) return;
+  await record(lc, (r) => ({
+    ...r,
+    promotions: r.promotions.map((p) => (p.run === lc.inputs.runId && p.state === 'begun' && sameRevision(p.to, to) ? { ...p, state, at: now() } : p)),
+  }));
+}
+
 /** Moves users back to `to` (the production a promotion replaced), off slot `from`, and records it. */
 async function moveUsersBack(lc: Lifecycle, to: Slot, from: Slot): Promise<void> {
   const { router } = lc;
@@ -44,20 +53,18 @@ async function moveUsersBack(lc: Lifecycle, to: Slot, from: Slot): Promise<void>
   const routing = await router.observe();
   if (routing.staging === from && routing.stagingPercent > 0) await router.setStagingPercent(from, 0);
   await router.settle(`production is back on slot ${to}`);
-  const rev = await revision(lc, from);
-  await record(lc, (r) => ({
-    ...r,
-    promotions: r.promotions.map((p) => (rev && p.run === lc.inputs.runId && p.to.release === rev.release && p.to.revision === rev.revision && p.state === 'begun' ? { ...p, state: 'rolledBack', at: now() } : p)),
-  }));
+  await endPromotion(lc, await revision(lc, from), 'rolledBack');
 }
 
 /**
- * Before a slot's release is uninstalled: no route may lead to it, as written AND as the data plane applies
- * it (an earlier task may have died between lowering a share of users and waiting for it).
+ * Uninstalls a slot's release once no route leads to it, as written AND as the data plane applies it (an
+ * earlier task may have died between lowering a share of users and waiting for it).
  */
-async function unrouted(lc: Lifecycle, slot: Slot): Promise<void> {
+async function uninstall(lc: Lifecycle, slot: Slot): Promise<void> {
   await lc.router.detach(slot);
   await lc.router.settle(`nothing routes to slot ${slot} any more`);
+  await uninstallSlot(lc.ctx.helm, locate(lc.inputs.app, slot), lc.timeout);
+  lc.router.changed?.();
 }
 
 async function run(lc: Lifecycle, action: Action, o: StepOptions, notes: string[]): Promise<void> {
@@ -74,9 +81,7 @@ async function run(lc: Lifecycle, action: Action, o: StepOptions, notes: string[
       });
     case 'remove':
       return log.step(`Remove slot ${action.slot} (${locate(app, action.slot).release})`, async () => {
-        await unrouted(lc, action.slot);
-        await uninstallSlot(lc.ctx.helm, locate(app, action.slot), lc.timeout);
-        router.changed?.();
+        await uninstall(lc, action.slot);
         notes.push(`Slot ${action.slot} (${locate(app, action.slot).release}) was removed.`);
       });
     case 'install':
@@ -147,7 +152,7 @@ async function run(lc: Lifecycle, action: Action, o: StepOptions, notes: string[
       return;
     case 'end-promotion': {
       const to = await revision(lc, action.to);
-      await record(lc, (r) => ({ ...r, promotions: r.promotions.map((p) => (to && p.run === runId && p.to.release === to.release && p.to.revision === to.revision && p.state === 'begun' ? { ...p, state: 'confirmed', at: now() } : p)) }));
+      await endPromotion(lc, to, 'confirmed');
       const version = to?.version ?? '?';
       notes.push(`Production switched from slot ${action.from ?? '(none)'} to slot ${action.to} (version ${version}).`);
       return;
@@ -163,9 +168,7 @@ async function run(lc: Lifecycle, action: Action, o: StepOptions, notes: string[
       const drain = Math.max(o.retire?.drainSeconds ?? 0, await router.minimumDrainSeconds());
       await log.step(`Retire slot ${slot} (${release})`, async () => {
         await log.wait(drain, `requests already on their way to slot ${slot} finish (drain)`);
-        await unrouted(lc, slot);
-        await uninstallSlot(lc.ctx.helm, locate(app, slot), lc.timeout);
-        router.changed?.();
+        await uninstall(lc, slot);
       });
       notes.push(`Slot ${slot} (${release}) was retired after ${drain} s of draining.`);
       return;
