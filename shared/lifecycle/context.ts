@@ -9,7 +9,8 @@ import { type Slot, SLOTS, homeNamespace, locate } from '../model';
 import { renderSlot, rollbackSlot, writeValuesFile } from '../release-ops';
 import { type Log, logState, taskLog, uploadSummary } from '../report';
 import { createRouter, type Router, type Values } from '../routers';
-import type { RevisionRef } from '../record';
+import { readRecord, type RevisionRef } from '../record';
+import { sameSettings } from '../settings';
 import { discardPendingRevision, readReleases } from '../releases';
 import { type AppState, foreignRelease, readState, revisionOf } from '../slots';
 import { chartToRerender, checkRerenderable, rerenderCharts } from '../storedchart';
@@ -131,6 +132,11 @@ export function openLifecycle<I extends CommonInputs>(task: string, ctx: TaskCon
       kube.setWriteGuard(guard);
       ctx.helm.setGuard(guard);
       try {
+        // The settings this task was checked against must still be the app's (a Deploy may have changed them meanwhile).
+        const recorded = (await readRecord(kube, inputs.app)).settings;
+        if (!sameSettings(recorded, inputs.settings.recorded)) {
+          throw new Error(`The settings of app ${inputs.app.name} were changed by run ${recorded?.run ?? '(unknown)'} while this task waited for the lease; nothing was changed. Run the task again to work with them.`);
+        }
         return await body();
       } catch (err) {
         // The run summary shows a failed step too: what went wrong, and the slots as last seen.

@@ -5,7 +5,9 @@ import type { DeployInputs } from '../inputs';
 import { homeNamespace, locate, type Slot } from '../model';
 import { planDeploy } from '../plans';
 import { installSlot, resolveChart, type ResolvedChart, valuesFromPairs, versionKeysIn, writeValuesFile } from '../release-ops';
+import { now, updateRecord } from '../record';
 import { finish, loc } from '../report';
+import { describeChanges } from '../settings';
 import type { TaskContext } from '../task';
 import { type Lifecycle, openLifecycle } from './context';
 import { ensureNamespace } from './namespaces';
@@ -36,6 +38,18 @@ function installer(lc: Lifecycle<DeployInputs>, chart: ResolvedChart) {
   };
 }
 
+/** Deploy states the app's settings; the later tasks read them (shared/settings.ts). Written when new or changed on purpose. */
+async function recordSettings(lc: Lifecycle<DeployInputs>): Promise<void> {
+  const { inputs, kube, log } = lc;
+  const { recorded, changes, effective } = inputs.settings;
+  if (recorded && changes.length === 0) return;
+  await log.step("Record the app's settings", async () => {
+    if (changes.length > 0) log.warn(`Changing the settings of app ${inputs.app.name} (changeSettings): ${describeChanges(changes)}.`);
+    await updateRecord(kube, inputs.app, (record) => ({ ...record, settings: { inputs: effective, run: inputs.runId, at: now() } }));
+    log.info(`Recorded: ${Object.entries(effective).map(([k, v]) => `${k}=${v}`).join(', ') || 'the defaults'}. RouteTraffic, OnSuccess and OnFailure read them from the cluster.`);
+  });
+}
+
 export async function deploy(ctx: TaskContext<DeployInputs>): Promise<void> {
   const lc = openLifecycle('Deploy', ctx);
   const { inputs, log, router } = lc;
@@ -51,6 +65,7 @@ export async function deploy(ctx: TaskContext<DeployInputs>): Promise<void> {
 
   await lc.exclusive(async () => {
     const state = await lc.repairInterrupted(await lc.readState());
+    await recordSettings(lc);
     const plan = planDeploy(state, inputs.runId);
     for (const note of plan.notes) (plan.install ? log.warn : log.info)(note);
     const notes = await execute(lc, plan.actions, { checks: [], settings: { timeoutSeconds: 1, intervalSeconds: 1 }, install: installer(lc, chart) });
