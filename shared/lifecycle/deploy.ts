@@ -79,7 +79,7 @@ export async function deploy(ctx: TaskContext<DeployInputs>): Promise<void> {
       notes.push(`Testers reach slot ${plan.target} at ${t.baseUrl}${t.pathPrefix}${Object.entries(t.headers).map(([k, v]) => ` with header ${k}: ${v}`).join('')}.`);
     }
     const target = locate(app, plan.target);
-    finish('Deploy', after, headline, [...plan.notes, ...notes], {
+    finish(lc.summary(after, headline, [...plan.notes, ...notes]), {
       slot: plan.target,
       stagingSlot: plan.role === 'staging' ? plan.target : '',
       productionSlot: production ?? '',
