@@ -8,6 +8,9 @@ import { installSlot, resolveChart, type ResolvedChart, valuesFromPairs, version
 import { now, updateRecord } from '../record';
 import { finish, loc } from '../report';
 import { describeChanges } from '../settings';
+import { latestReleaseRecord } from '../storedchart';
+import { annotateRelease, pipelineAnnotations } from '../traceability';
+import * as tl from 'azure-pipelines-task-lib/task';
 import type { TaskContext } from '../task';
 import { type Lifecycle, openLifecycle } from './context';
 import { ensureNamespace } from './namespaces';
@@ -36,6 +39,18 @@ function installer(lc: Lifecycle<DeployInputs>, chart: ResolvedChart) {
       versionIsSecret: versionKeysIn(inputs.secretValues).length > 0,
     });
   };
+}
+
+/** The slot's workloads, Services and routes carry this run's azure-pipelines/* annotations (shared/traceability.ts). */
+async function annotate(lc: Lifecycle<DeployInputs>, slot: Slot): Promise<void> {
+  const annotations = pipelineAnnotations((name) => tl.getVariable(name));
+  if (Object.keys(annotations).length === 0) return;
+  await lc.log.step(`Annotate slot ${slot}'s objects with this run`, async () => {
+    const location = locate(lc.inputs.app, slot);
+    const record = await latestReleaseRecord(lc.kube, location);
+    const count = await annotateRelease(lc.kube, location, record?.manifest ?? '', annotations, lc.log.warn);
+    lc.log.info(`${count} objects of release ${location.release} name run ${annotations['azure-pipelines/run'] ?? '?'} (${annotations['azure-pipelines/runuri'] ?? 'no run URI'}).`);
+  });
 }
 
 /** Deploy states the app's settings; the later tasks read them (shared/settings.ts). Written when new or changed on purpose. */
@@ -70,6 +85,7 @@ export async function deploy(ctx: TaskContext<DeployInputs>): Promise<void> {
     for (const note of plan.notes) (plan.install ? log.warn : log.info)(note);
     const notes = await execute(lc, plan.actions, { checks: [], settings: { timeoutSeconds: 1, intervalSeconds: 1 }, install: installer(lc, chart) });
 
+    await annotate(lc, plan.target);
     const after = await lc.readState('Result');
     const release = after.slots[plan.target].release;
     const production = after.routing.production;

@@ -18,9 +18,13 @@ function onlyApp(env: Env, more: Record<string, string> = {}): Record<string, st
   return { ...blank, trafficManagerConnection: '', ...more };
 }
 
+const resource = (kind: string) => RESOURCES.find((r) => r.kind === kind) as ResourceType;
+/** The pipeline variables of a YAML run, for the azure-pipelines/* annotations. */
+const PIPELINE = { 'Build.BuildNumber': '20261130.2', 'Build.DefinitionName': 'calc-cd', 'System.DefinitionId': '7', 'System.TeamFoundationCollectionUri': 'https://dev.azure.com/contoso/', 'System.TeamProject': 'web', 'Agent.JobName': 'Deploy calc' };
+
 const record = (env: Env) => {
   const ns = env.options.layout === 'shared' ? env.options.namespace : `blue-${env.options.namespace}`;
-  const cm = env.cluster.store.get(RESOURCES.find((r) => r.kind === 'ConfigMap') as ResourceType, ns, `${env.options.app}-bluegreen-record`);
+  const cm = env.cluster.store.get(resource('ConfigMap'), ns, `${env.options.app}-bluegreen-record`);
   return JSON.parse(String(cm?.data?.record ?? '{}')) as { settings?: { inputs: Record<string, string> } };
 };
 
@@ -43,7 +47,10 @@ for (const c of CASES) {
     it('Deploy records the settings; the later tasks run the lifecycle with only connection, name and namespace', async () => {
       expectOutcome(await env.task('Deploy', 1, version('1.0.0')), 'Succeeded');
       assert.equal(record(env).settings?.inputs.router, c.router, 'the router is recorded');
-      expectOutcome(await env.task('Deploy', 2, version('2.0.0')), 'Succeeded');
+      expectOutcome(await env.task('Deploy', 2, version('2.0.0'), { variables: PIPELINE }), 'Succeeded');
+      const staged = env.cluster.store.list(resource('Deployment')).filter((d) => d.metadata.labels?.['app.kubernetes.io/instance']?.includes('green'));
+      assert.ok(staged.length > 0, 'the staged slot has a Deployment');
+      for (const d of staged) assert.equal(d.metadata.annotations?.['azure-pipelines/runuri'], 'https://dev.azure.com/contoso/web/_build/results?buildId=2', `${d.metadata.name} names its run`);
       const route = await env.task('RouteTraffic', 2, onlyApp(env, checksFor('2.0.0')));
       expectOutcome(route, 'Succeeded');
       assert.equal(route.outputs.checksPassed, 'true');
