@@ -106,7 +106,7 @@ describe('settings stated once: a deliberate change', function () {
     assert.equal(record(env).settings?.inputs.stagingHeader, 'x-preview');
     const route = await env.task('RouteTraffic', 2, onlyApp(env, checksFor('2.0.0')));
     expectOutcome(route, 'Succeeded');
-    assert.match(route.log, /x-preview/);
+    assert.match(route.summaries.join('\n'), /with header `x-preview: always`/, 'testers reach staging with the new header');
   });
 
   it('the namespace layout cannot change, even on purpose', async () => {
