@@ -1,4 +1,4 @@
-// The task.json inputs of the four tasks, written once. Names, defaults and pick lists match what
+// The task.json inputs of the five tasks, written once. Names, defaults and pick lists match what
 // shared/inputs.ts reads (a unit test holds the two together); YAML aliases follow Microsoft's HelmDeploy
 // and KubernetesManifest tasks so users can reuse what they know.
 import { ROUTER_KINDS } from '../shared/model';

@@ -21,7 +21,7 @@ import {
 import { GATEWAY_INPUTS, TRAFFIC_MANAGER_INPUTS } from './taskinputs-routers';
 
 export const repoRoot = path.resolve(__dirname, '..', '..');
-export type TaskFolder = 'Deploy' | 'RouteTraffic' | 'OnSuccess' | 'OnFailure';
+export type TaskFolder = 'Deploy' | 'RouteTraffic' | 'OnSuccess' | 'OnFailure' | 'Rollback';
 
 /**
  * The oldest agent that runs the tasks: 3.232.1 is the first with the Node20_1 handler. Agents from 4.265.1
@@ -241,6 +241,35 @@ const SPECS: Record<TaskFolder, TaskSpec> = {
     ],
     messages: {
       Withdrawn: 'Slot %s was withdrawn; production stays on slot %s.',
+    },
+  },
+  Rollback: {
+    id: '6a6981eb-1701-4404-b72d-51eb83c3a17e',
+    name: 'BlueGreenRollback',
+    friendlyName: 'Blue/green: roll back to the previous production',
+    description: 'Return production to the previous version kept in the other slot (retirePolicy: keep): validate it, switch in one step, confirm.',
+    instanceNameFormat: 'Blue/green roll back $(name)',
+    groups: [GROUP.cluster, GROUP.app, GROUP.checks, { name: 'rolledBack', displayName: 'Version rolled back from', isExpanded: true }, ...ROUTING_GROUPS, RERENDER_GROUP, GROUP.advanced],
+    inputs: recordedSettings([
+      ...CLUSTER_INPUTS,
+      ...APP_INPUTS,
+      ...chartInputs(false),
+      ...checksInputs(),
+      { name: 'afterRollback', type: 'pickList', label: 'Version rolled back from', defaultValue: INPUT_DEFAULTS.afterRollback, groupName: 'rolledBack',
+        options: { stage: 'Keep it staged, reachable by testers only, for investigation', remove: 'Uninstall its release once drained' },
+        helpMarkDown: 'What becomes of the version production leaves: staged for investigation (testers reach it as they reach a staged version; the next Deploy replaces it), or uninstalled once no traffic reaches it.' },
+      { name: 'drainSeconds', type: 'string', label: 'Drain time (seconds)', defaultValue: INPUT_DEFAULTS.drainSeconds, groupName: 'rolledBack', validation: wholeNumber(0, 3600), visibleRule: 'afterRollback = remove',
+        helpMarkDown: 'With `remove`: how long the version rolled back from keeps serving open connections before it is uninstalled.' },
+      ...COMMON_ROUTING,
+      ...ADVANCED_INPUTS,
+    ]),
+    outputVariables: [
+      { name: 'productionSlot', description: 'Slot that serves production after the rollback.' },
+      { name: 'productionVersion', description: 'Version in production after the rollback.' },
+      { name: 'rolledBackFrom', description: 'Slot production was taken away from.' },
+    ],
+    messages: {
+      RolledBack: 'Production is back on slot %s (version %s); version %s was rolled back from.',
     },
   },
 };

@@ -12,9 +12,11 @@ import {
   LAYOUTS,
   Reader,
   RETIRE_POLICIES,
+  AFTER_ROLLBACK,
 } from './inputsource';
 import { readChart, readSecretValues, readValueFiles } from './chartinputs';
 import { readRouting } from './routinginputs';
+import type { AfterRollback } from './rollback-plan';
 import { helmDriver } from './releases';
 import { registerSecret } from './secrets';
 import { type AppSettings, deploySettings, givenSettings, laterTaskSettings, type RecordedSettings, type Settings, withSettings } from './settings';
@@ -140,6 +142,8 @@ export interface CommonInputs {
   checkAddress?: string;
   /** Identity of this pipeline run, recorded on the staged release (Build.BuildId / Release.ReleaseId ...). */
   runId: string;
+  /** Who asked for the run (Release.RequestedFor / Build.RequestedFor), for the app's history. */
+  requestedBy?: string;
   /** The chart. Deploy installs it; with chart-owned routing the later tasks re-render releases with it. */
   chart?: ChartInputs;
   /** The app's settings: where layout and routing came from (shared/settings.ts). */
@@ -204,6 +208,15 @@ export interface OnSuccessInputs extends CommonInputs {
   checkTimeoutSeconds: number;
   checkIntervalSeconds: number;
   retire: RetirePolicy;
+  drainSeconds: number;
+}
+
+export interface RollbackInputs extends CommonInputs {
+  checks: string;
+  checkTimeoutSeconds: number;
+  checkIntervalSeconds: number;
+  /** What becomes of the version rolled back from. */
+  afterRollback: AfterRollback;
   drainSeconds: number;
 }
 
@@ -283,6 +296,16 @@ export function readOnSuccessInputs(src: InputSource = agentInputs(), found?: Se
   };
 }
 
+export function readRollbackInputs(src: InputSource = agentInputs(), found?: SettingsSource): RollbackInputs {
+  const r = new Reader(src);
+  return {
+    ...readCommon(r, found, false),
+    ...readChecks(r),
+    afterRollback: r.choice('afterRollback', AFTER_ROLLBACK, INPUT_DEFAULTS.afterRollback),
+    drainSeconds: r.integer('drainSeconds', 0, 3600, INPUT_DEFAULTS.drainSeconds),
+  };
+}
+
 export function readOnFailureInputs(src: InputSource = agentInputs(), found?: SettingsSource): OnFailureInputs {
   const r = new Reader(src);
   return { ...readCommon(r, found, false), keepFailedSlot: r.bool('keepFailedSlot', INPUT_DEFAULTS.keepFailedSlot) };
@@ -331,6 +354,7 @@ function readCommon(r: Reader, source: SettingsSource, deploy: boolean): CommonI
     lockTimeoutSeconds: r.integer('lockTimeout', 0, 86400, INPUT_DEFAULTS.lockTimeout),
     checkAddress: checkAddress?.replace(/\/+$/, ''),
     runId: readRunId(r),
+    requestedBy: r.src.variable('Release.RequestedFor') ?? r.src.variable('Build.RequestedFor'),
     chart: r.text('chart') ? readChart(r) : undefined,
     settings,
   };

@@ -39,6 +39,10 @@ export interface Promotion {
    * rolledBack: users went back to `from`. */
   state: 'begun' | 'confirmed' | 'rolledBack';
   firstDeploy?: boolean;
+  /** Made by BlueGreenRollback: production went back to `to`, the previous production, away from `from`. */
+  rollback?: boolean;
+  /** Who asked for the run (Build.RequestedFor / Release.RequestedFor), for the app's history. */
+  by?: string;
   at: string;
 }
 
@@ -69,11 +73,15 @@ export function validationOf(record: AppRecord, revision: RevisionRef, run: stri
  * replaced), or it passed validation. A revision whose promotion was rolled back failed in production: never.
  */
 export function knownGood(record: AppRecord, revision: Key): 'served production' | 'passed validation' | undefined {
-  if (record.promotions.some((p) => p.state === 'rolledBack' && sameRevision(p.to, revision))) return undefined;
+  if (record.promotions.some((p) => p.state === 'rolledBack' && sameRevision(p.to, revision)) || rolledBackFrom(record, revision)) return undefined;
   if (record.promotions.some((p) => (p.state === 'confirmed' && sameRevision(p.to, revision)) || (p.from && sameRevision(p.from, revision)))) return 'served production';
   if (record.validations.some((v) => sameRevision(v, revision))) return 'passed validation';
   return undefined;
 }
+
+/** A rollback took production away from this revision: it failed in production, like a rolled-back promotion. */
+export const rolledBackFrom = (record: AppRecord, revision: Key) =>
+  record.promotions.some((p) => p.rollback && p.state !== 'rolledBack' && p.from !== undefined && sameRevision(p.from, revision));
 
 /** The latest promotion to this revision, whatever its state. */
 export function promotionTo(record: AppRecord, revision: Key, run: string): Promotion | undefined {

@@ -9,7 +9,7 @@ import AdmZip from 'adm-zip';
 import { readOverrides } from '../scripts/package';
 
 const repoRoot = path.resolve(__dirname, '..', '..');
-const TASKS = ['Deploy', 'RouteTraffic', 'OnSuccess', 'OnFailure'];
+const TASKS = ['Deploy', 'RouteTraffic', 'OnSuccess', 'OnFailure', 'Rollback'];
 /** What a task folder may hold: the agent needs nothing else. */
 const TASK_FILES = ['icon.png', 'index.js', 'lib.json', 'task.json'];
 

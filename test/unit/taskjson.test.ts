@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import {
   readDeployInputs,
   readOnFailureInputs,
+  readRollbackInputs,
   readOnSuccessInputs,
   readRouteTrafficInputs,
   type InputSource,
@@ -31,6 +32,7 @@ const READERS: Record<TaskFolder, (src: InputSource) => unknown> = {
   RouteTraffic: readRouteTrafficInputs,
   OnSuccess: readOnSuccessInputs,
   OnFailure: readOnFailureInputs,
+  Rollback: readRollbackInputs,
 };
 
 const committed = (task: TaskFolder): TaskJson => JSON.parse(fs.readFileSync(taskJsonPath(task), 'utf8')) as TaskJson;
@@ -106,12 +108,12 @@ describe('task.json', () => {
     });
   }
 
-  it('gives the four tasks distinct ids and names', () => {
+  it('gives the tasks distinct ids and names', () => {
     const all = TASK_FOLDERS.map(committed);
-    assert.equal(new Set(all.map((t) => t.id)).size, 4);
-    assert.equal(new Set(all.map((t) => t.name)).size, 4);
+    assert.equal(new Set(all.map((t) => t.id)).size, all.length);
+    assert.equal(new Set(all.map((t) => t.name)).size, all.length);
     for (const t of all) assert.match(t.id, /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
-    assert.deepEqual(all.map((t) => t.name), ['BlueGreenDeploy', 'BlueGreenRouteTraffic', 'BlueGreenOnSuccess', 'BlueGreenOnFailure']);
+    assert.deepEqual(all.map((t) => t.name), ['BlueGreenDeploy', 'BlueGreenRouteTraffic', 'BlueGreenOnSuccess', 'BlueGreenOnFailure', 'BlueGreenRollback']);
   });
 });
 
