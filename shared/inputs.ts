@@ -1,5 +1,6 @@
 // Typed, validated task inputs. One reader for all four tasks; every bad input is one clear error.
-// CONTRACT (filled in by the foundation work): the types below are what the lifecycle consumes.
+// The types below are what the lifecycle consumes: the readers at the end of this file turn the agent's
+// raw strings into them, so nothing past this file parses an input again.
 import * as fs from 'node:fs';
 import type { App, RouterKind, RoutingOwnership } from './model';
 import type * as TaskLib from 'azure-pipelines-task-lib/task';

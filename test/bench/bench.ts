@@ -1,5 +1,5 @@
 // `npm run bench`: the lifecycle's costs on the local cluster (zero readiness delay, the data plane's
-// test delays unless a section says otherwise), each against the target issue 4 sets where it sets one. A benchmark, not a test: it prints a table and writes out/bench.json; it fails
+// test delays unless a section says otherwise), each against its target where it has one (docs/benchmarks.md). A benchmark, not a test: it prints a table and writes out/bench.json; it fails
 // (exit 1) only when a measurement could not be taken, never because a number missed its target.
 import '../demo/quiet-tasklib';
 import * as fs from 'node:fs';
