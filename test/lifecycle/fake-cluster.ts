@@ -106,7 +106,9 @@ export class FakeCluster {
       },
       patch: async (o: KubeObject, _pretty?: string, _dryRun?: string, _manager?: string, _force?: boolean, strategy?: string) => {
         const current = existing(o);
-        if (strategy === 'application/apply-patch+yaml') return this.put(current ? (merge(current, o) as KubeObject) : o, 'kube', 'apply');
+        // Server-side apply by the objects' only manager: the object becomes what was applied (fields left
+        // out are removed, as for a real field manager), keeping what the server owns.
+        if (strategy === 'application/apply-patch+yaml') return this.put(current ? { ...o, metadata: { ...o.metadata, uid: current.metadata.uid }, status: current.status } : o, 'kube', 'apply');
         if (!current) return fail(404, 'NotFound', `${o.kind} ${o.metadata.name} not found`);
         precondition(current, o.metadata.resourceVersion);
         return this.put(merge(current, o) as KubeObject, 'kube', 'patch');
