@@ -65,6 +65,14 @@ describe('lifecycle tier: the order of each task\'s writes (in-memory helm, clus
     assert.ok(!events.some((e) => e.endsWith(' calc-blue') || e.includes('switchProduction')), 'production (blue) is not touched');
   });
 
+  it('Deploy over a staged slot that real users reach: users leave it, the data plane follows, then helm installs over it', async () => {
+    await succeed(world, 'Deploy', 1, v('1.0.0'));
+    await succeed(world, 'Deploy', 2, v('2.0.0'));
+    await succeed(world, 'RouteTraffic', 2, { checks: checksFor('2.0.0'), trafficPercent: '20' });
+    const events = await succeed(world, 'Deploy', 3, v('3.0.0'));
+    assert.deepEqual(events, [LEASE_TAKEN, 'router setStagingPercent 0', 'router settle', 'helm upgrade calc-green', 'router exposeStaging green', 'router settle', LEASE_GIVEN_BACK]);
+  });
+
   it('Deploy of a version that never starts: the failed install is the only write, production keeps its route', async () => {
     await succeed(world, 'Deploy', 1, v('1.0.0'));
     const result = await world.run('Deploy', 2, v('2.0.0', 'fake.start=false'));
