@@ -42,6 +42,7 @@ export const INPUT_DEFAULTS = {
   retirePolicy: 'delete',
   drainSeconds: '30',
   keepFailedSlot: 'false',
+  changeSettings: 'false',
 } as const;
 
 export const CONNECTION_TYPES: readonly ConnectionType[] = [

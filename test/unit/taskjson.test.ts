@@ -10,6 +10,7 @@ import {
   type InputSource,
 } from '../../shared/inputs';
 import { MINIMUM_AGENT_VERSION, TASK_FOLDERS, type TaskFolder, taskJsonPath, taskJsonText } from '../../scripts/taskjson';
+import { taskDocsPath, taskDocsText } from '../../scripts/taskdocs';
 import { fakeSource } from './fake-inputs';
 
 interface TaskJson {
@@ -17,6 +18,7 @@ interface TaskJson {
   name: string;
   version: { Major: number };
   minimumAgentVersion: string;
+  helpUrl?: string;
   groups: Array<{ name: string; visibleRule?: string }>;
   inputs: Array<{ name: string; type: string; groupName: string; visibleRule?: string; aliases?: string[]; defaultValue: string; options?: object }>;
   dataSourceBindings: Array<{ target: string; endpointId: string }>;
@@ -110,5 +112,18 @@ describe('task.json', () => {
     assert.equal(new Set(all.map((t) => t.name)).size, 4);
     for (const t of all) assert.match(t.id, /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
     assert.deepEqual(all.map((t) => t.name), ['BlueGreenDeploy', 'BlueGreenRouteTraffic', 'BlueGreenOnSuccess', 'BlueGreenOnFailure']);
+  });
+});
+
+describe('docs/tasks.md (the task reference)', () => {
+  it('is committed exactly as scripts/taskdocs.ts generates it (run npm run build)', () => {
+    assert.equal(fs.readFileSync(taskDocsPath, 'utf8'), taskDocsText());
+  });
+  it('has a section for every task, where its helpUrl points', () => {
+    const text = fs.readFileSync(taskDocsPath, 'utf8');
+    for (const task of TASK_FOLDERS) {
+      assert.match(text, new RegExp(`^## ${task}$`, 'm'));
+      assert.ok(committed(task).helpUrl?.endsWith(`docs/tasks.md#${task.toLowerCase()}`), `${task} helpUrl`);
+    }
   });
 });
