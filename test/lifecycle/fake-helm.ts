@@ -103,7 +103,8 @@ export class FakeHelm {
       info: { status, first_deployed: first, last_deployed: now, description: option(args, '--description') ?? '' },
       chart: { metadata: { name: 'calc', version: '1.0.0', appVersion: '1.0.0' }, values: {} },
       config,
-      manifest: '',
+      // What helm rendered: the workload (shared/traceability.ts annotates the objects it lists).
+      manifest: `---\n# Source: calc/templates/deployment.yaml\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: ${release}\n`,
     };
     this.cluster.journal.add('helm', `upgrade ${release}`);
     if (history[0] && latest!.info?.status === 'deployed') {

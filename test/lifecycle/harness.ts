@@ -9,9 +9,11 @@ import * as path from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import type { Connection } from '../../shared/connection';
 import type { Helm } from '../../shared/helm';
-import { type CommonInputs, readDeployInputs, readOnFailureInputs, readOnSuccessInputs, readRouteTrafficInputs } from '../../shared/inputs';
+import { type CommonInputs, type InputSource, readDeployInputs, readOnFailureInputs, readOnSuccessInputs, readRouteTrafficInputs, readTarget, type SettingsSource } from '../../shared/inputs';
+import { Kube } from '../../shared/kube';
 import { deploy, onFailure, onSuccess, routeTraffic } from '../../shared/lifecycle';
 import type { App } from '../../shared/model';
+import { findSettings } from '../../shared/record';
 import type { TaskContext } from '../../shared/task';
 import { captureStdout } from '../unit/capture';
 import { fakeSource } from '../unit/fake-inputs';
@@ -81,22 +83,52 @@ export class LifecycleWorld {
       ...(task === 'Deploy' ? { chart: path.join(this.dir, 'chart') } : {}),
       ...inputs,
     };
-    const read = READERS[task] as (src: ReturnType<typeof fakeSource>) => CommonInputs;
-    const parsed = read(fakeSource(all, { 'Build.SourcesDirectory': this.dir, 'Build.BuildId': String(run) }));
+    const mark = this.journal.entries.length;
+    // As shared/task.ts reads them: the app and connection first, then the app's settings from its record.
+    const read = READERS[task] as (src: InputSource, found: SettingsSource) => CommonInputs;
+    const src = fakeSource(all, { 'Build.SourcesDirectory': this.dir, 'Build.BuildId': String(run) });
+    let parsed: CommonInputs;
+    try {
+      const target = readTarget(src);
+      parsed = read(src, await findSettings(new Kube(new KubeConfig()), target.app.name, target.app.namespace, target.app.layout));
+    } catch (err) {
+      return { ok: false, error: (err as Error).message, events: this.journal.since(mark), out: '' };
+    }
     const workDir = fs.mkdtempSync(path.join(this.dir, `${task}-`));
     const connection = { kubeConfig: new KubeConfig(), kubeconfigPath: '', server: '', context: '', describe: 'in memory', dispose: () => undefined } as unknown as Connection;
     const ctx: TaskContext<CommonInputs> = { inputs: parsed, connection, helm: this.helm as unknown as Helm, workDir };
-    const mark = this.journal.entries.length;
     let error: string | undefined;
+    const restore = pipelineVariables(run);
     const { out } = await captureStdout(async () => {
       try {
         await STEPS[task](ctx);
       } catch (err) {
         error = (err as Error).message;
+      } finally {
+        restore();
       }
     });
     return { ok: error === undefined, error, events: this.journal.since(mark), out };
   }
+}
+
+/** The pipeline variables the agent sets (task-lib reads them from the environment); returns the undo. */
+function pipelineVariables(run: number): () => void {
+  const vars: Record<string, string> = {
+    BUILD_BUILDID: String(run),
+    BUILD_BUILDNUMBER: `2026.${run}`,
+    BUILD_DEFINITIONNAME: 'calc',
+    SYSTEM_TEAMFOUNDATIONCOLLECTIONURI: 'https://dev.azure.com/example/',
+    SYSTEM_TEAMPROJECT: 'calc',
+  };
+  const before = Object.fromEntries(Object.keys(vars).map((k) => [k, process.env[k]]));
+  Object.assign(process.env, vars);
+  return () => {
+    for (const [k, v] of Object.entries(before)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  };
 }
 
 /** A task that must succeed: its events, or an assertion error with its log. */

@@ -50,10 +50,12 @@ describe('lifecycle tier: the order of each task\'s writes (in-memory helm, clus
     assert.deepEqual(events, [
       'kube create Namespace calc',
       LEASE_TAKEN,
+      RECORD_CREATED, // the app's settings (shared/settings.ts), which the later tasks read
       'helm upgrade calc-blue',
-      RECORD_CREATED,
+      RECORD_WRITTEN, // the promotion, confirmed as a first deploy
       'router establish blue',
       'router settle',
+      'kube patch Deployment calc/calc-blue', // this run's azure-pipelines/* annotations (shared/traceability.ts)
       LEASE_GIVEN_BACK,
     ]);
   });
@@ -61,7 +63,7 @@ describe('lifecycle tier: the order of each task\'s writes (in-memory helm, clus
   it('Deploy v2: installs into the idle slot, then exposes it to testers, then waits for the data plane', async () => {
     await succeed(world, 'Deploy', 1, v('1.0.0'));
     const events = await succeed(world, 'Deploy', 2, v('2.0.0'));
-    assert.deepEqual(events, [LEASE_TAKEN, 'helm upgrade calc-green', 'router exposeStaging green', 'router settle', LEASE_GIVEN_BACK]);
+    assert.deepEqual(events, [LEASE_TAKEN, 'helm upgrade calc-green', 'router exposeStaging green', 'router settle', 'kube patch Deployment calc/calc-green', LEASE_GIVEN_BACK]);
     assert.ok(!events.some((e) => e.endsWith(' calc-blue') || e.includes('switchProduction')), 'production (blue) is not touched');
   });
 
@@ -70,7 +72,7 @@ describe('lifecycle tier: the order of each task\'s writes (in-memory helm, clus
     await succeed(world, 'Deploy', 2, v('2.0.0'));
     await succeed(world, 'RouteTraffic', 2, { checks: checksFor('2.0.0'), trafficPercent: '20' });
     const events = await succeed(world, 'Deploy', 3, v('3.0.0'));
-    assert.deepEqual(events, [LEASE_TAKEN, 'router setStagingPercent 0', 'router settle', 'helm upgrade calc-green', 'router exposeStaging green', 'router settle', LEASE_GIVEN_BACK]);
+    assert.deepEqual(events, [LEASE_TAKEN, 'router setStagingPercent 0', 'router settle', 'helm upgrade calc-green', 'router exposeStaging green', 'router settle', 'kube patch Deployment calc/calc-green', LEASE_GIVEN_BACK]);
   });
 
   it('Deploy of a version that never starts: the failed install is the only write, production keeps its route', async () => {
@@ -88,7 +90,7 @@ describe('lifecycle tier: the order of each task\'s writes (in-memory helm, clus
     };
     const killed = await world.run('Deploy', 1, v('1.0.0'));
     assert.equal(killed.ok, false);
-    assert.deepEqual(killed.events, ['kube create Namespace calc', LEASE_TAKEN, 'helm upgrade calc-blue', RECORD_CREATED, LEASE_GIVEN_BACK]);
+    assert.deepEqual(killed.events, ['kube create Namespace calc', LEASE_TAKEN, RECORD_CREATED, 'helm upgrade calc-blue', RECORD_WRITTEN, LEASE_GIVEN_BACK]);
     world.cluster.failWrite = undefined;
     const rerun = await succeed(world, 'Deploy', 1, v('1.0.0'));
     assertFenced(rerun);
@@ -183,6 +185,15 @@ describe('lifecycle tier: the order of each task\'s writes (in-memory helm, clus
     const result = await world.run('Deploy', 2, { ...v('2.0.0'), lockTimeout: '0' });
     assert.equal(result.ok, false);
     assert.match(result.error!, /holds its lease \(OnSuccess of run build-9 on other-agent/);
+    assert.deepEqual(result.events, []);
+  });
+
+  it('a later task that contradicts the settings Deploy recorded is refused before any write', async () => {
+    await succeed(world, 'Deploy', 1, v('1.0.0'));
+    await succeed(world, 'Deploy', 2, v('2.0.0'));
+    const result = await world.run('RouteTraffic', 2, { checks: checksFor('2.0.0'), router: 'appgw' });
+    assert.equal(result.ok, false);
+    assert.match(result.error!, /deployed with other settings than this task's inputs .*router: recorded \(not set\), this task says 'appgw'/);
     assert.deepEqual(result.events, []);
   });
 
