@@ -6,6 +6,8 @@
 //   production: GET /healthz expect 2xx
 import * as http from 'node:http';
 import * as https from 'node:https';
+import * as tls from 'node:tls';
+import { activeProxy, tunnelAgent } from './proxy';
 
 export type CheckRole = 'staging' | 'production';
 
@@ -113,6 +115,14 @@ export interface HttpAnswer {
   body: string;
 }
 
+/** What the checks (and the route fence) trust besides the system's CAs: the checksCaCertificate input. */
+let extraCa: string | undefined;
+
+/** Trusts `pem` (PEM certificates) for https checks, in addition to the system's CAs; undefined: only those. */
+export function trustForChecks(pem: string | undefined): void {
+  extraCa = pem;
+}
+
 /** Longest a single request may take, whatever time the step has left. */
 export const REQUEST_CAP_MS = 10_000;
 
@@ -152,6 +162,9 @@ export function request(target: CheckTarget, method: string, path: string, heade
         method,
         headers: { ...(target.host ? { host: target.host } : {}), ...target.headers, ...headers },
         servername: target.host,
+        // Through the agent's proxy (a CONNECT tunnel) unless the address is bypassed.
+        agent: tunnelAgent(activeProxy(), url),
+        ...(extraCa && url.protocol === 'https:' ? { ca: [...tls.rootCertificates, extraCa] } : {}),
       },
       (res) => {
         const chunks: Buffer[] = [];

@@ -1,0 +1,175 @@
+// Behind a corporate proxy: the agent's proxy (Agent.ProxyUrl, credentials, bypass list) carries every
+// outgoing call of a lifecycle. A real tinyproxy demands the credentials (407 without them) and logs each
+// request; its connections to the servers leave from 127.0.0.3, and a relay in front of each server (the
+// Kubernetes API, the fake Entra ID + ARM, the data plane the checks and the fence ask) records who
+// connected. So "through the proxy" is what the servers saw, matched one to one with the proxy's log.
+import * as assert from 'node:assert/strict';
+import * as path from 'node:path';
+import { fakeEntra } from '../cluster/azure/aad';
+import { fakeAks } from '../cluster/azure/aks';
+import { type FakeAzureServer, startFakeAzure, TEST_CA_CERT } from '../cluster/azure/server';
+import type { TaskRun } from '../cluster/agent';
+import { writeKubeconfig } from '../cluster/kubeconfig';
+import { BIND_ADDRESS, type ForwardProxy, requireTinyproxy, startForwardProxy } from '../cluster/forward-proxy';
+import { type Relay, startRelay } from '../cluster/relay';
+import { checksFor, type Env, startEnv, version } from './env';
+import { activeRelease } from './expect';
+
+const SUB = '5e5e5e5e-0000-4000-8000-00000000c4c4';
+const TENANT = '7e7e7e7e-0000-4000-8000-00000000d5d5';
+const SP = { clientId: 'c5c5c5c5-0000-4000-8000-000000000005', secret: 'proxy-test-client-secret' };
+
+const expectOutcome = (run: TaskRun, outcome: TaskRun['outcome']) => assert.equal(run.outcome, outcome, `${run.message}\n${run.log}`);
+
+/** The agent's proxy variables, as the agent passes them (the password as a secret variable). */
+function agentProxy(proxy: ForwardProxy, bypass: string[]) {
+  return {
+    variables: { 'Agent.ProxyUrl': proxy.url, 'Agent.ProxyUsername': proxy.username, 'Agent.ProxyBypassList': JSON.stringify(bypass) },
+    secrets: { 'Agent.ProxyPassword': proxy.password },
+  };
+}
+
+/** Requests the proxy logged for a relay's port. */
+const proxiedTo = (proxy: ForwardProxy, relay: Relay) => proxy.requests().filter((r) => r.target === `127.0.0.1:${relay.port}`);
+
+/** Every connection a server saw came through the proxy, and the proxy logged exactly that many requests for it. */
+function assertAllProxied(proxy: ForwardProxy, relay: Relay, name: string): void {
+  assert.ok(relay.peers.length > 0, `${name} saw no connection at all`);
+  const direct = relay.peers.filter((p) => p !== BIND_ADDRESS);
+  assert.deepEqual(direct, [], `${name}: ${direct.length} of ${relay.peers.length} connections did not come through the proxy`);
+  assert.equal(proxiedTo(proxy, relay).length, relay.peers.length, `${name}: the proxy's log and the server disagree on the number of connections`);
+}
+
+function assertNoProxySecret(proxy: ForwardProxy, runs: Record<string, TaskRun>): void {
+  for (const [name, run] of Object.entries(runs)) {
+    // The raw output, less the two lines that must carry it: the task's own task.setsecret, and task-lib's
+    // debug line for every variable it reads (Agent.ProxyPassword is a secret variable the agent masks).
+    const raw = `${run.rawStdout}\n${run.rawStderr}`
+      .split('\n')
+      .filter((line) => !line.startsWith('##vso[task.setsecret]') && !line.startsWith('##vso[task.debug]Agent.ProxyPassword='));
+    for (const [surface, text] of Object.entries({ output: raw.join('\n'), message: run.message, summaries: run.summaries.join('\n'), outputs: JSON.stringify(run.variables) })) {
+      assert.ok(!text.includes(proxy.password), `${name}: the ${surface} shows the proxy password`);
+    }
+    assert.ok(run.secretsRegistered.includes(proxy.password), `${name} did not register the proxy password as a secret`);
+    assert.equal(run.log.match(/Using the agent's proxy /g)?.length, 1, `${name} logs the proxy once`);
+    assert.ok(run.log.includes(`Using the agent's proxy ${proxy.url} with credentials (bypass: `), `${name} logs the proxy without its credentials`);
+  }
+}
+
+describe('proxy: the whole lifecycle through the agent\'s proxy', function () {
+  this.timeout(300_000);
+  let tinyproxy: string;
+  let proxy: ForwardProxy;
+
+  before(async function () {
+    tinyproxy = requireTinyproxy(this);
+    proxy = await startForwardProxy(tinyproxy);
+  });
+  after(() => proxy?.close());
+
+  describe('AKS through an Azure Resource Manager connection, helm v4: Entra ID, ARM, the API and the checks', function () {
+    let env: Env;
+    let azure: FakeAzureServer;
+    const relays: Record<'api' | 'azure' | 'dataplane', Relay> = {} as never;
+    const runs: Record<string, TaskRun> = {};
+
+    before(async function () {
+      if (!proxy) this.skip();
+      const entra = fakeEntra({ servicePrincipals: [{ clientId: SP.clientId, tenantId: TENANT, secret: SP.secret }] });
+      const aks = fakeAks({ entra, clusters: [{ subscriptionId: SUB, resourceGroup: 'rg', name: 'aks-prod', flavour: 'local', server: () => relays.api.url }] });
+      azure = await startFakeAzure([entra.handler, aks.handler]);
+      relays.azure = await startRelay(azure.url);
+      const arm = { url: `${relays.azure.url}/`, scheme: 'ServicePrincipal', parameters: { tenantid: TENANT, serviceprincipalid: SP.clientId, authenticationType: 'spnKey', serviceprincipalkey: SP.secret }, data: { subscriptionId: SUB, environmentAuthorityUrl: `${relays.azure.url}/` } };
+      const { variables, secrets } = agentProxy(proxy, ['^https?://build\\.contoso\\.com']);
+      env = await startEnv({
+        helm: 'v4',
+        router: 'nginx',
+        ownership: 'managed',
+        run: { endpoints: { 'aks-prod': arm }, variables, secrets, env: { NODE_EXTRA_CA_CERTS: TEST_CA_CERT } },
+      });
+      relays.api = await startRelay(env.cluster.apiUrl);
+      relays.dataplane = await startRelay(env.dataplane.url);
+      Object.assign(env.common, { connectionType: 'Azure Resource Manager', azureSubscriptionEndpoint: 'aks-prod', azureResourceGroup: 'rg', kubernetesCluster: 'aks-prod', checkAddress: relays.dataplane.url });
+      delete env.common.kubeconfigFile;
+      runs.first = await env.task('Deploy', 1, version('1.0.0'));
+      runs.deploy = await env.task('Deploy', 2, version('2.0.0'));
+      runs.route = await env.task('RouteTraffic', 2, checksFor('2.0.0'));
+      runs.promote = await env.task('OnSuccess', 2, checksFor('2.0.0'));
+    });
+    after(async () => {
+      await env?.close();
+      await Promise.all(Object.values(relays).map((r) => r.close()));
+      await azure?.close();
+    });
+
+    it('runs Deploy, RouteTraffic and OnSuccess to the end: v2 serves production', () => {
+      for (const run of Object.values(runs)) expectOutcome(run, 'Succeeded');
+      assert.match(runs.route.log, /PASS staging \(slot green\)/);
+      assert.equal(activeRelease(env), 'calc-green');
+    });
+
+    it('signs in to Entra ID and asks ARM for the AKS credentials through the proxy', () => {
+      assert.ok(azure.requests.some((r) => /\/oauth2\/v2\.0\/token$/.test(r.path)), 'a token request reached Entra ID');
+      assert.ok(azure.requests.some((r) => /listClusterUserCredential$/.test(r.path)), 'an AKS credential call reached ARM');
+      assertAllProxied(proxy, relays.azure, 'the fake Entra ID and ARM');
+    });
+
+    it('reaches the Kubernetes API through the proxy, from the task (CONNECT) and from helm (proxy-url)', () => {
+      assertAllProxied(proxy, relays.api, 'the Kubernetes API server');
+      const methods = new Set(proxiedTo(proxy, relays.api).map((r) => r.method));
+      // client-node tunnels (hpagent); helm's client-go sends plain-http requests to an http proxy as GET/POST/... http://...
+      assert.ok(methods.has('CONNECT'), 'client-node tunnelled through the proxy');
+      assert.ok([...methods].some((m) => m !== 'CONNECT'), `helm's API calls went through the proxy too (${[...methods].join(', ')})`);
+    });
+
+    it('runs the HTTP checks and the route fence through the proxy', () => {
+      assertAllProxied(proxy, relays.dataplane, 'the data plane');
+    });
+
+    it('logs the proxy once per task, without its credentials, which are registered as secrets', () => {
+      assertNoProxySecret(proxy, runs);
+      assert.match(runs.first.log, /through the agent's proxy/);
+    });
+  });
+
+  describe('a bypassed host, helm v3: the data plane goes direct, the API still through the proxy', function () {
+    let env: Env;
+    const relays: Record<'api' | 'dataplane', Relay> = {} as never;
+    const runs: Record<string, TaskRun> = {};
+
+    before(async function () {
+      if (!proxy) this.skip();
+      env = await startEnv({ helm: 'v3', router: 'nginx', ownership: 'managed' });
+      relays.api = await startRelay(env.cluster.apiUrl);
+      relays.dataplane = await startRelay(env.dataplane.url);
+      // A kubeconfig file connection to the API server's relay.
+      const written = writeKubeconfig(relays.api.url, path.join(env.cluster.dir, 'relay'));
+      Object.assign(env.common, { kubeconfigFile: written.path, checkAddress: relays.dataplane.url });
+      const { variables, secrets } = agentProxy(proxy, [`127\\.0\\.0\\.1:${relays.dataplane.port}`]);
+      const options = { variables, secrets };
+      runs.first = await env.task('Deploy', 1, version('1.0.0'), options);
+      runs.deploy = await env.task('Deploy', 2, version('2.0.0'), options);
+      runs.route = await env.task('RouteTraffic', 2, checksFor('2.0.0'), options);
+    });
+    after(async () => {
+      await env?.close();
+      await Promise.all(Object.values(relays).map((r) => r.close()));
+    });
+
+    it('stages and validates v2', () => {
+      for (const run of Object.values(runs)) expectOutcome(run, 'Succeeded');
+      assert.match(runs.route.log, /PASS staging \(slot green\)/);
+    });
+
+    it('asks the bypassed data plane directly: no request for it in the proxy log', () => {
+      assert.ok(relays.dataplane.peers.length > 0, 'the checks and the fence reached the data plane');
+      assert.deepEqual([...new Set(relays.dataplane.peers)], ['127.0.0.1'], 'every connection to the data plane came straight from the task');
+      assert.deepEqual(proxiedTo(proxy, relays.dataplane), [], 'the proxy saw no request for the bypassed host');
+    });
+
+    it('still reaches the Kubernetes API through the proxy', () => {
+      assertAllProxied(proxy, relays.api, 'the Kubernetes API server');
+      assertNoProxySecret(proxy, runs);
+    });
+  });
+});
