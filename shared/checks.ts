@@ -182,9 +182,18 @@ export function request(target: CheckTarget, method: string, path: string, heade
       settle(() => reject(err));
       req.destroy(err);
     }, Math.max(0, timeoutMs));
-    req.on('error', (err) => settle(() => reject(err)));
+    req.on('error', (err) => settle(() => reject(proxyRefusal(err, url))));
     req.end();
   });
+}
+
+/** hpagent's "Bad response: 407" for a refused CONNECT, said as what it is. */
+function proxyRefusal(err: Error, url: URL): Error {
+  const status = /^Bad response: (\d+)/.exec(err.message)?.[1];
+  const proxy = activeProxy();
+  if (!status || !proxy) return err;
+  const hint = status === '407' || status === '401' ? ": check the agent's proxy credentials" : '; check that the proxy lets the agent reach this address, or add it to the bypass list';
+  return new Error(`the agent's proxy at ${proxy.url.origin} refused to connect to ${url.host} (${status})${hint}`);
 }
 
 export async function runCheck(check: Check, target: CheckTarget, timeoutMs = REQUEST_CAP_MS): Promise<CheckResult> {

@@ -189,6 +189,11 @@ let active: AgentProxy | undefined;
 /** The proxy this task uses (after useAgentProxy). */
 export const activeProxy = (): AgentProxy | undefined => active;
 
+/** Sets the proxy every later call uses (useAgentProxy does; tests give their own). */
+export function useProxy(proxy: AgentProxy | undefined): void {
+  active = proxy;
+}
+
 /**
  * Reads the agent's proxy once per task, registers its credentials as secrets and logs it (without
  * them). Returns undefined when the agent has no proxy.
@@ -209,6 +214,6 @@ export function useAgentProxy(): AgentProxy | undefined {
     }
     console.log(`Using the agent's proxy ${describeProxy(proxy)}.`);
   }
-  active = proxy;
+  useProxy(proxy);
   return proxy;
 }

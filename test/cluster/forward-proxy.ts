@@ -1,5 +1,5 @@
 // A real forward proxy for the proxy tests: Debian's tinyproxy, started on a loopback port with a generated
-// config that demands Basic credentials (tinyproxy's config takes letters, digits, '-' and '_' in them) (so a client that drops them is refused with 407) and logs every
+// config that demands Basic credentials (tinyproxy's config takes letters, digits, '-' and '_' in them) (a client that drops them or sends wrong ones is refused; tinyproxy answers 401 there) and logs every
 // request (LogLevel Info: one `Request (file descriptor N): CONNECT host:port` or `GET http://...` line
 // each). Its outgoing connections leave from BIND_ADDRESS (127.0.0.3), so a server behind it tells a
 // proxied connection from a direct one by the peer address alone.
