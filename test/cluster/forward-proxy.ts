@@ -26,6 +26,8 @@ export interface ProxiedRequest {
   method: string;
   /** host:port the request was for. */
   target: string;
+  /** The absolute URL of a plain-http request (GET http://...); '' for a CONNECT. */
+  url: string;
   line: string;
 }
 
@@ -106,6 +108,7 @@ export async function startForwardProxy(binary: string, credentials = { username
           [...readLog().matchAll(/Request \(file descriptor \d+\): (\S+) (\S+) HTTP/g)].map(([line, method, target]) => ({
             method,
             target: method === 'CONNECT' ? target : new URL(target).host,
+            url: method === 'CONNECT' ? '' : target,
             line,
           })),
         close: async () => {

@@ -4,6 +4,9 @@
 // Kubernetes API, the fake Entra ID + ARM, the data plane the checks and the fence ask) records who
 // connected. So "through the proxy" is what the servers saw, matched one to one with the proxy's log.
 import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { fakeEntra } from '../cluster/azure/aad';
 import { fakeAks } from '../cluster/azure/aks';
@@ -12,7 +15,7 @@ import type { TaskRun } from '../cluster/agent';
 import { writeKubeconfig } from '../cluster/kubeconfig';
 import { BIND_ADDRESS, type ForwardProxy, requireTinyproxy, startForwardProxy } from '../cluster/forward-proxy';
 import { type Relay, startRelay } from '../cluster/relay';
-import { checksFor, type Env, startEnv, version } from './env';
+import { checksFor, EXAMPLE_CHART, type Env, startEnv, version } from './env';
 import { activeRelease } from './expect';
 
 const SUB = '5e5e5e5e-0000-4000-8000-00000000c4c4';
@@ -54,6 +57,34 @@ function assertNoProxySecret(proxy: ForwardProxy, runs: Record<string, TaskRun>)
     assert.equal(run.log.match(/Using the agent's proxy /g)?.length, 1, `${name} logs the proxy once`);
     assert.ok(run.log.includes(`Using the agent's proxy ${proxy.url} with credentials (bypass: `), `${name} logs the proxy without its credentials`);
   }
+}
+
+/**
+ * A chart repository holding the example chart, for helm's own downloads (HTTP_PROXY). Go never sends
+ * loopback addresses to HTTP_PROXY, but 0.0.0.0 is not loopback to it, and Linux delivers a connection to
+ * 0.0.0.0 to the connecting socket's own address: the repository listens on the proxy's bind address only,
+ * so it answers the proxy and nothing else (a direct attempt is refused).
+ */
+async function startChartRepository(env: Env): Promise<{ url: string; requests: string[]; close(): Promise<void> }> {
+  const dir = path.join(env.cluster.dir, 'chart-repository');
+  fs.mkdirSync(dir, { recursive: true });
+  for (const args of [['package', EXAMPLE_CHART, '-d', dir], ['repo', 'index', dir]]) {
+    const r = await env.cluster.helm('v3', args);
+    assert.equal(r.code, 0, r.stderr);
+  }
+  const requests: string[] = [];
+  const server = http.createServer((req, res) => {
+    requests.push(`${req.socket.remoteAddress} ${req.url}`);
+    const file = path.join(dir, path.basename(new URL(req.url ?? '/', 'http://x').pathname));
+    if (!fs.existsSync(file)) return void res.writeHead(404).end();
+    res.writeHead(200).end(fs.readFileSync(file));
+  });
+  await new Promise<void>((resolve) => server.listen(0, BIND_ADDRESS, resolve));
+  return {
+    url: `http://0.0.0.0:${(server.address() as AddressInfo).port}`,
+    requests,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
 }
 
 describe('proxy: the whole lifecycle through the agent\'s proxy', function () {
@@ -132,8 +163,9 @@ describe('proxy: the whole lifecycle through the agent\'s proxy', function () {
     });
   });
 
-  describe('a bypassed host, helm v3: the data plane goes direct, the API still through the proxy', function () {
+  describe('a bypassed host, helm v3: the data plane goes direct, the API and a chart repository still through the proxy', function () {
     let env: Env;
+    let repository: Awaited<ReturnType<typeof startChartRepository>>;
     const relays: Record<'api' | 'dataplane', Relay> = {} as never;
     const runs: Record<string, TaskRun> = {};
 
@@ -147,11 +179,14 @@ describe('proxy: the whole lifecycle through the agent\'s proxy', function () {
       Object.assign(env.common, { kubeconfigFile: written.path, checkAddress: relays.dataplane.url });
       const { variables, secrets } = agentProxy(proxy, [`127\\.0\\.0\\.1:${relays.dataplane.port}`]);
       const options = { variables, secrets };
-      runs.first = await env.task('Deploy', 1, version('1.0.0'), options);
+      repository = await startChartRepository(env);
+      const fromRepository = { chart: 'bluegreen-app', chartRepository: repository.url, chartVersion: '1.0.0' };
+      runs.first = await env.task('Deploy', 1, { ...version('1.0.0'), ...fromRepository }, options);
       runs.deploy = await env.task('Deploy', 2, version('2.0.0'), options);
       runs.route = await env.task('RouteTraffic', 2, checksFor('2.0.0'), options);
     });
     after(async () => {
+      await repository?.close();
       await env?.close();
       await Promise.all(Object.values(relays).map((r) => r.close()));
     });
@@ -170,6 +205,15 @@ describe('proxy: the whole lifecycle through the agent\'s proxy', function () {
     it('still reaches the Kubernetes API through the proxy', () => {
       assertAllProxied(proxy, relays.api, 'the Kubernetes API server');
       assertNoProxySecret(proxy, runs);
+    });
+
+    it('downloads the chart from its repository through the proxy (helm\'s HTTP_PROXY)', () => {
+      assert.match(runs.first.log, /--repo http:\/\/0\.0\.0\.0:\d+/);
+      const port = new URL(repository.url).port;
+      const logged = proxy.requests().filter((r) => r.target === `0.0.0.0:${port}`).map((r) => `${r.method} ${new URL(r.url).pathname}`);
+      assert.ok(logged.includes('GET /index.yaml'), `helm asked the proxy for the repository index: ${logged.join(', ')}`);
+      assert.ok(logged.includes('GET /bluegreen-app-1.0.0.tgz'), `helm asked the proxy for the chart: ${logged.join(', ')}`);
+      assert.equal(repository.requests.length, logged.length, 'the repository answered exactly the requests the proxy logged');
     });
   });
 });
