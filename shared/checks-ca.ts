@@ -16,17 +16,18 @@ export interface ChecksCa {
   describe: string;
 }
 
-export function readChecksCa(value: string | undefined): ChecksCa | undefined {
+/** `baseDir` resolves a relative path (the task's working directory: the sources directory). */
+export function readChecksCa(value: string | undefined, baseDir = process.cwd()): ChecksCa | undefined {
   if (!value) return undefined;
-  const where = value.includes('-----BEGIN') ? 'the PEM text in the input' : `file ${path.resolve(value)}`;
+  const where = value.includes('-----BEGIN') ? 'the PEM text in the input' : `file ${path.resolve(baseDir, value)}`;
   let text = value;
   if (!value.includes('-----BEGIN')) {
     try {
-      text = fs.readFileSync(path.resolve(value), 'utf8');
+      text = fs.readFileSync(path.resolve(baseDir, value), 'utf8');
     } catch (err) {
       const code = (err as { code?: string }).code;
       throw new InputError(
-        `Input 'checksCaCertificate' is neither a PEM certificate nor a readable file: ${path.resolve(value)} ${code === 'ENOENT' ? 'does not exist' : `cannot be read (${code ?? String(err)})`}.`,
+        `Input 'checksCaCertificate' is neither a PEM certificate nor a readable file: ${path.resolve(baseDir, value)} ${code === 'ENOENT' ? 'does not exist' : `cannot be read (${code ?? String(err)})`}.`,
       );
     }
   }

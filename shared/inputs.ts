@@ -356,7 +356,7 @@ function readCommon(r: Reader, source: SettingsSource, deploy: boolean): CommonI
     routing,
     lockTimeoutSeconds: r.integer('lockTimeout', 0, 86400, INPUT_DEFAULTS.lockTimeout),
     checkAddress: checkAddress?.replace(/\/+$/, ''),
-    checksCa: readChecksCa(r.text('checksCaCertificate')),
+    checksCa: readChecksCa(r.text('checksCaCertificate'), r.workingDirectory()),
     runId: readRunId(r),
     requestedBy: r.src.variable('Release.RequestedFor') ?? r.src.variable('Build.RequestedFor'),
     chart: r.text('chart') ? readChart(r) : undefined,
