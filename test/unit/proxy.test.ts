@@ -7,7 +7,10 @@ import * as https from 'node:https';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { AddressInfo } from 'node:net';
+import { KubeConfig } from '@kubernetes/client-node';
+import YAML from 'yaml';
 import { request, trustForChecks } from '../../shared/checks';
+import { ensureReachable } from '../../shared/connection/reachability';
 import { readChecksCa } from '../../shared/checks-ca';
 import type { Kubeconfig } from '../../shared/connection/kubeconfig';
 import { Helm } from '../../shared/helm';
@@ -229,6 +232,8 @@ describe('checks over https: the internal CA, and through a real proxy', functio
   before(async () => {
     server = https.createServer({ key: fs.readFileSync(path.join(TLS_DIR, 'server.key')), cert: fs.readFileSync(path.join(TLS_DIR, 'server.crt')) }, (req, res) => {
       peers.push(String(req.socket.remoteAddress).replace(/^::ffff:/, ''));
+      // Also a Kubernetes API's GET /version, for the kubeconfig proxy-url over https.
+      if (req.url === '/version') return void res.writeHead(200, { 'content-type': 'application/json' }).end('{"gitVersion":"v1.31.2"}');
       res.writeHead(200).end(`host=${req.headers.host}`);
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -267,5 +272,23 @@ describe('checks over https: the internal CA, and through a real proxy', functio
     peers.length = 0;
     assert.equal((await request(target(), 'GET', '/ping', {}, 10_000)).status, 200);
     assert.deepEqual(peers, ['127.0.0.1'], 'a bypassed address is asked directly');
+  });
+
+  it('client-node reaches an https API server through the kubeconfig proxy-url, with the cluster\'s CA and the proxy\'s credentials', async function () {
+    const binary = requireTinyproxy(this);
+    forward ??= await startForwardProxy(binary);
+    const before = forward.requests().length;
+    const config: Kubeconfig = {
+      clusters: [{ name: 'aks', cluster: { server: base, 'certificate-authority-data': fs.readFileSync(TEST_CA_CERT).toString('base64'), 'tls-server-name': 'localhost' } }],
+      contexts: [{ name: 'aks', context: { cluster: 'aks', user: 'u' } }],
+      users: [{ name: 'u', user: { token: 'api-token-value' } }],
+      'current-context': 'aks',
+    };
+    assert.equal(applyToKubeconfig(parseAgentProxy({ proxyUrl: forward.url, proxyUsername: forward.username, proxyPassword: forward.password }), config), 'set');
+    const kc = new KubeConfig();
+    kc.loadFromString(YAML.stringify(config));
+    assert.equal(await ensureReachable(kc, 'the test cluster', 10_000), 'v1.31.2');
+    assert.deepEqual(peers, [BIND_ADDRESS], 'the API server saw the proxy');
+    assert.deepEqual(forward.requests().slice(before).map((r) => `${r.method} ${r.target}`), [`CONNECT ${new URL(base).host}`]);
   });
 });
