@@ -8,6 +8,7 @@ import { SETTING_INPUTS } from '../shared/settings';
 import {
   APP_INPUTS,
   checkAddressInput,
+  checksCaInput,
   checksInputs,
   DURATION,
   PERCENT,
@@ -139,6 +140,7 @@ const SPECS: Record<TaskFolder, TaskSpec> = {
       CHANGE_SETTINGS,
       ...ADVANCED_INPUTS,
       checkAddressInput('advanced'),
+      checksCaInput('advanced'),
     ],
     outputVariables: [
       { name: 'slot', description: 'Slot this run deployed to (blue or green).' },
@@ -233,6 +235,7 @@ const SPECS: Record<TaskFolder, TaskSpec> = {
       ...COMMON_ROUTING,
       ...ADVANCED_INPUTS,
       checkAddressInput('advanced'),
+      checksCaInput('advanced'),
     ]),
     outputVariables: [
       { name: 'productionSlot', description: 'Slot that serves production (unchanged).' },
