@@ -8,6 +8,7 @@ import {
   APP_INPUTS,
   checkAddressInput,
   checksInputs,
+  CHART_AUTH_INPUTS,
   CLUSTER_INPUTS,
   ADVANCED_INPUTS,
   ROUTING_INPUTS,
@@ -66,6 +67,7 @@ function chartInputs(deploy: boolean): TaskInput[] {
       helpMarkDown: 'URL of the chart repository that holds the chart named above (helm `--repo`). Empty for local charts and `oci://` references.' },
     { name: 'chartVersion', type: 'string', label: 'Chart version', groupName: 'chart',
       helpMarkDown: 'Exact chart version to install from a repository or registry. Empty: the latest.' },
+    ...CHART_AUTH_INPUTS,
   ];
 }
 const COMMON_ROUTING = [...ROUTING_INPUTS, ...GATEWAY_INPUTS, ...TRAFFIC_MANAGER_INPUTS];

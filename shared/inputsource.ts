@@ -4,7 +4,7 @@
 // server maps YAML aliases (e.g. kubernetesServiceConnection) onto them before the agent sees them.
 import * as path from 'node:path';
 import type { Layout, RouterKind, RoutingOwnership } from './model';
-import type { ConnectionType, RetirePolicy, TrafficManagerEndpointType } from './inputs';
+import type { ChartAuthKind, ConnectionType, RetirePolicy, TrafficManagerEndpointType } from './inputs';
 import { InputError, isGoDuration, parseInteger } from './validate';
 
 export interface InputSource {
@@ -42,6 +42,7 @@ export const INPUT_DEFAULTS = {
   retirePolicy: 'delete',
   drainSeconds: '30',
   keepFailedSlot: 'false',
+  chartRegistryAuth: 'none',
 } as const;
 
 export const CONNECTION_TYPES: readonly ConnectionType[] = [
@@ -50,6 +51,7 @@ export const CONNECTION_TYPES: readonly ConnectionType[] = [
   'Kubeconfig File',
 ];
 export const LAYOUTS: readonly Layout[] = ['shared', 'perSlot'];
+export const CHART_AUTH_KINDS: readonly ChartAuthKind[] = ['none', 'dockerRegistry', 'azureContainerRegistry', 'basic'];
 export const OWNERSHIPS: readonly RoutingOwnership[] = ['managed', 'chart'];
 export const TRAFFIC_MANAGER_ENDPOINT_TYPES: readonly TrafficManagerEndpointType[] = ['ExternalEndpoints', 'AzureEndpoints'];
 export const RETIRE_POLICIES: readonly RetirePolicy[] = ['delete', 'keep'];
