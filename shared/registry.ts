@@ -243,10 +243,11 @@ export function chartAccess(helm: Helm, chart: ChartInputs, workDir: string): Pr
       console.log(`Chart credentials for ${result.describe}`);
       if (result.repoName) {
         const update = await helm.run(['repo', 'update'], { allowFailure: true });
-        // helm 3 reports a repository it could not read as a warning and exits 0; the pull that follows fails then.
-        const refused = `${update.stdout}\n${update.stderr}`.split('\n').find((line) => /Unable to get an update|failed to fetch|Error:/i.test(line));
-        if (update.code !== 0 || refused) {
-          throw new Error(`Could not read the index of ${result.describe}: ${refused?.trim() || `helm repo update exited with ${update.code}`}`);
+        // helm reports a repository it could not read on two lines (which one, then why), and may still exit 0.
+        const lines = `${update.stdout}\n${update.stderr}`.split('\n').map((line) => line.trim());
+        const why = lines.filter((line) => /failed to fetch|unauthorized|forbidden|^Error:/i.test(line) && !/^\.\.\.Unable/.test(line));
+        if (update.code !== 0 || why.length > 0 || lines.some((line) => /Unable to get an update/.test(line))) {
+          throw new Error(`Could not read the index of ${result.describe}: ${why.join(' ').replace(/^Error: /, '') || `helm repo update exited with ${update.code}`}`);
         }
       }
       return result;
