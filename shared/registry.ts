@@ -51,16 +51,16 @@ const secret = (value: string): string => {
 
 /** The host[:port] of a registry given as a host, a URL or an oci:// reference. */
 export function registryHost(reference: string): string {
-  const text = reference.trim().replace(/^oci:\/\//i, '');
-  const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(text) ? text : `https://${text}`;
-  return new URL(withScheme).host.toLowerCase();
+  // As written (helm looks credentials up under the host of the reference, port included), lower-cased.
+  return reference.trim().replace(/^[a-z][a-z0-9+.-]*:\/\//i, '').split(/[/?#]/)[0].replace(/^[^@]*@/, '').toLowerCase();
 }
 
 const DOCKER_HUB = new Set(['docker.io', 'index.docker.io', 'registry-1.docker.io', 'registry.hub.docker.com']);
 
 /** Two registry hosts that are the same registry (Docker Hub has several names). */
 export function sameRegistry(a: string, b: string): boolean {
-  return a === b || (DOCKER_HUB.has(a) && DOCKER_HUB.has(b));
+  const plain = (host: string) => host.replace(/:443$/, '');
+  return plain(a) === plain(b) || (DOCKER_HUB.has(plain(a)) && DOCKER_HUB.has(plain(b)));
 }
 
 /** The registry (oci://) or repository (http/https) a remote chart comes from. */
@@ -245,7 +245,7 @@ export function chartAccess(helm: Helm, chart: ChartInputs, workDir: string): Pr
         const update = await helm.run(['repo', 'update'], { allowFailure: true });
         // helm reports a repository it could not read on two lines (which one, then why), and may still exit 0.
         const lines = `${update.stdout}\n${update.stderr}`.split('\n').map((line) => line.trim());
-        const why = lines.filter((line) => /failed to fetch|unauthorized|forbidden|^Error:/i.test(line) && !/^\.\.\.Unable/.test(line));
+        const why = lines.filter((line) => /failed to fetch|unauthorized|forbidden|^Error:/i.test(line) && !/^\.\.\.Unable|failed to update the following/i.test(line));
         if (update.code !== 0 || why.length > 0 || lines.some((line) => /Unable to get an update/.test(line))) {
           throw new Error(`Could not read the index of ${result.describe}: ${why.join(' ').replace(/^Error: /, '') || `helm repo update exited with ${update.code}`}`);
         }
