@@ -6,13 +6,14 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import YAML from 'yaml';
-import type { ChartInputs } from '../../shared/inputs';
+import { type ChartInputs, InputError, readDeployInputs } from '../../shared/inputs';
 import { ACR_TOKEN_USER, PRIVATE_REPO_NAME, registryConfigText, registryHost, repositoryConfigText, sameRegistry, writeChartAccess } from '../../shared/registry';
 import { fakeEntra, type FakeEntra } from '../cluster/azure/aad';
 import { type FakeAcr, startFakeAcr } from '../cluster/azure/acr';
 import { startFakeAzure, type FakeAzureServer } from '../cluster/azure/server';
 import { assertSecretsMasked, endpointEnv, makeTempDir, runInAgent, type ServiceConnection } from './connection-helpers';
 import type { RegistryResult } from './connection-runner';
+import { fakeSource } from './fake-inputs';
 
 const sha256 = (text: string) => crypto.createHash('sha256').update(text).digest('hex');
 const CREDS = { username: 'deployer', password: 'p@ss:wörd/"1' };
@@ -71,6 +72,40 @@ describe('chart registry credentials: config files', () => {
     assert.equal(fs.statSync(repository.env.HELM_REPOSITORY_CONFIG).mode & 0o777, 0o600);
     assert.ok(repository.env.HELM_REPOSITORY_CACHE.startsWith(`${work}${path.sep}`));
     assert.equal(repository.repoName, PRIVATE_REPO_NAME);
+  });
+});
+
+describe('chart registry sign-in inputs', () => {
+  const base = { name: 'calc', namespace: 'calc', host: 'calc.contoso.com', kubernetesServiceEndpoint: 'k8s' };
+  const oci = { ...base, chart: 'oci://myacr.azurecr.io/helm/calc' };
+  const read = (inputs: Record<string, string>) => readDeployInputs(fakeSource(inputs));
+  const refused = (inputs: Record<string, string>, pattern: RegExp) => assert.throws(() => read(inputs), (err: Error) => err instanceof InputError && pattern.test(err.message));
+
+  it('none (the default) adds nothing', () => {
+    assert.equal(read(oci).chart.auth, undefined);
+  });
+
+  it('dockerRegistry needs its connection; azureContainerRegistry falls back to the cluster\'s Azure connection', () => {
+    assert.deepEqual(read({ ...oci, chartRegistryAuth: 'dockerRegistry', dockerRegistryConnection: 'reg' }).chart.auth, { kind: 'dockerRegistry', endpoint: 'reg' });
+    refused({ ...oci, chartRegistryAuth: 'dockerRegistry' }, /Input 'dockerRegistryConnection' \(Docker registry service connection of the chart registry\) is required with 'chartRegistryAuth' dockerRegistry/);
+    const arm = { connectionType: 'Azure Resource Manager', azureSubscriptionEndpoint: 'arm', azureResourceGroup: 'rg', kubernetesCluster: 'aks' };
+    assert.deepEqual(read({ ...oci, ...arm, chartRegistryAuth: 'azureContainerRegistry' }).chart.auth, { kind: 'azureContainerRegistry', endpoint: 'arm' });
+    assert.deepEqual(read({ ...oci, ...arm, chartRegistryAuth: 'azureContainerRegistry', chartAzureSubscription: 'acr' }).chart.auth, { kind: 'azureContainerRegistry', endpoint: 'acr' });
+    refused({ ...oci, chartRegistryAuth: 'azureContainerRegistry' }, /Input 'chartAzureSubscription' .* is required/);
+  });
+
+  it('basic: the password is read without echo and registered as a secret at once', () => {
+    const src = fakeSource({ ...base, chart: 'calc', chartRepository: 'https://charts.example', chartRegistryAuth: 'basic', chartUsername: 'u', chartPassword: 'pw-123456' });
+    assert.deepEqual(readDeployInputs(src).chart.auth, { kind: 'basic', username: 'u', password: 'pw-123456' });
+    assert.ok(src.readSecretly.has('chartPassword') && !src.read.has('chartPassword'));
+    assert.deepEqual([...new Set(src.secrets)], ['pw-123456']);
+    refused({ ...oci, chartRegistryAuth: 'basic', chartUsername: 'u' }, /Input 'chartPassword' .* is required with 'chartRegistryAuth' basic/);
+  });
+
+  it('refuses sign-in where it makes no sense: a local chart, a registry kind for a classic repository, an unknown kind', () => {
+    refused({ ...base, chart: '.', chartRegistryAuth: 'basic', chartUsername: 'u', chartPassword: 'p' }, /is not fetched from a registry or repository/);
+    refused({ ...base, chart: 'calc', chartRepository: 'https://charts.example', chartRegistryAuth: 'dockerRegistry', dockerRegistryConnection: 'reg' }, /signs in to an OCI registry, but the chart comes from the classic repository https:\/\/charts\.example; use an oci:\/\/ chart reference, or 'basic'/);
+    refused({ ...oci, chartRegistryAuth: 'kerberos' }, /Input 'chartRegistryAuth' is 'kerberos', which is not one of: none, dockerRegistry, azureContainerRegistry, basic/);
   });
 });
 
