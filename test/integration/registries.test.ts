@@ -2,7 +2,8 @@
 // (Debian's CNCF distribution registry) with htpasswd users behind TLS, an HTTPS helm repository with basic
 // authentication, and Azure Container Registry's token exchange in front of that registry, signed in through
 // the fake Entra ID. Per helm major: Deploy from each source, wrong credentials that fail before anything is
-// written, and a later hook that re-renders from the release itself without signing in.
+// written, and a later hook that re-renders a slot: from its own release without signing in, or, for a chart
+// with subcharts, from the registry, signing in before any routing change.
 import * as assert from 'node:assert/strict';
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
@@ -37,6 +38,8 @@ const INTRUDER = { clientId: '22222222-0000-0000-0000-0000000bad00', secret: `sp
 /** Chart versions per source, so a release's record shows where its chart came from. */
 const OCI_VERSION = '1.1.0';
 const REPO_VERSION = '1.2.0';
+/** A chart with a subchart, which helm does not keep in the release: re-rendering it pulls it again. */
+const SUBCHART_VERSION = '1.3.0';
 
 interface Sources {
   registry: OciRegistry;
@@ -57,10 +60,21 @@ function chartAt(root: string, version: string): string {
   return dir;
 }
 
+/** The example chart with a small subchart in charts/. */
+function chartWithSubchart(root: string, version: string): string {
+  const dir = chartAt(root, version);
+  const sub = path.join(dir, 'charts', 'extra');
+  fs.mkdirSync(path.join(sub, 'templates'), { recursive: true });
+  fs.writeFileSync(path.join(sub, 'Chart.yaml'), 'apiVersion: v2\nname: extra\nversion: 0.1.0\n');
+  fs.writeFileSync(path.join(sub, 'templates', 'configmap.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}-extra\ndata:\n  from: subchart\n');
+  return dir;
+}
+
 async function startSources(): Promise<Sources> {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'registries-'));
   const registry = await startOciRegistry({ [ADMIN.user]: ADMIN.password, [DEPLOYER.user]: DEPLOYER.password, [ACR_TOKEN_USER]: REFRESH_TOKEN });
   pushChart('v4', packageChart('v4', chartAt(root, OCI_VERSION), path.join(root, 'oci')), registry.host, 'helm', ADMIN.user, ADMIN.password);
+  pushChart('v4', packageChart('v4', chartWithSubchart(root, SUBCHART_VERSION), path.join(root, 'oci')), registry.host, 'helm', ADMIN.user, ADMIN.password);
   const repository = await startChartRepository('v4', [packageChart('v4', chartAt(root, REPO_VERSION), path.join(root, 'repo'))], { [DEPLOYER.user]: DEPLOYER.password });
   const entra = fakeEntra({ servicePrincipals: [PULLER, INTRUDER].map((sp) => ({ ...sp, tenantId: TENANT })) });
   const azure = await startFakeAzure([entra.handler]);
@@ -214,11 +228,32 @@ describe('charts from private registries and repositories', function () {
         assert.match(run.message, new RegExp(`Azure Container Registry ${s.acr.host} refused the Entra ID token of service principal ${INTRUDER.clientId}.*AcrPull`));
       });
 
-      it('OnFailure re-renders from the releases themselves: it does not sign in, so broken credentials do not matter', async () => {
-        const run = await env.task('OnFailure', 3, { ...oci(), dockerRegistryConnection: 'reg-wrong' });
+      it('OnFailure keeping the slot re-renders it with the chart stored in its release: no sign-in, so broken credentials do not matter', async () => {
+        const run = await env.task('OnFailure', 3, { ...oci(), dockerRegistryConnection: 'reg-wrong', keepFailedSlot: 'true' });
         succeeded(run);
+        assert.match(run.log, /re-rendering slot green with its own chart bluegreen-app-1\.1\.0 from release calc-green r\d+/);
         assert.doesNotMatch(run.log, /Chart credentials for/, 'no sign-in');
         assert.equal(chartVersionOf(env, 'calc-blue'), OCI_VERSION, 'production keeps its chart');
+        assertNoSecret(run, secretsOf(s));
+      });
+
+      it('a chart with subcharts: OnFailure signs in to pull it again, and with wrong credentials stops before any routing change', async () => {
+        const subchart = { ...oci(), chartVersion: SUBCHART_VERSION };
+        succeeded(await env.task('Deploy', 5, deploy('5.0.0', subchart)));
+        assert.equal(chartVersionOf(env, 'calc-green'), SUBCHART_VERSION);
+
+        const mark = env.cluster.writes.mark();
+        const refused = await env.task('OnFailure', 5, { ...subchart, chartVersion: '', dockerRegistryConnection: 'reg-wrong', keepFailedSlot: 'true' });
+        assert.equal(refused.outcome, 'Failed', refused.log);
+        assert.match(refused.message, new RegExp(`version ${SUBCHART_VERSION} could not be fetched from registry ${s.registry.host} with the credentials of Docker registry service connection 'reg-wrong'`));
+        const writes = env.cluster.writes.since(mark).filter((w) => w.resource !== 'leases');
+        assert.deepEqual(writes, [], 'nothing but the lease was written');
+        assertNoSecret(refused, secretsOf(s));
+
+        const run = await env.task('OnFailure', 5, { ...subchart, chartVersion: '', keepFailedSlot: 'true' });
+        succeeded(run);
+        assert.match(run.log, new RegExp(`Chart credentials for registry ${s.registry.host}`), 'signed in');
+        assert.match(run.log, new RegExp(`re-rendering slot green with oci://${s.registry.host}/helm/bluegreen-app ${SUBCHART_VERSION}`), 'with the chart pulled at the version green runs');
         assertNoSecret(run, secretsOf(s));
       });
     });
