@@ -39,7 +39,7 @@ export async function routeTraffic(ctx: TaskContext<RouteTrafficInputs>): Promis
         : inputs.trafficPercent
           ? loc('StagingValidatedWithUsers', plan.slot, version, inputs.trafficPercent)
           : loc('StagingValidated', plan.slot, version);
-    finish('RouteTraffic', after, headline, [...plan.notes, ...notes, ...checks.map((c) => `check passed: ${c.line}`)], {
+    finish(lc.summary(after, headline, [...plan.notes, ...notes]), {
       stagingSlot: plan.kind === 'staging' ? plan.slot : '',
       productionSlot: after.routing.production ?? '',
       trafficPercent: plan.kind === 'staging' ? inputs.trafficPercent : 100,

@@ -201,7 +201,7 @@ function* allStates(): Generator<AppState> {
 const ROUTING_WRITES = new Set<Action['do']>(['repair-route', 'withdraw-users', 'remove', 'go-live', 'expose', 'set-percent', 'switch', 'retire', 'unroute', 'restore']);
 const slotsOf = (a: Action): Slot[] => ('slot' in a ? [a.slot] : []);
 
-/** The invariants every plan keeps, whatever the state (DESIGN invariants 2 and 3, read on the plan). */
+/** The invariants every plan keeps, whatever the state (production is decided by routing and users move only to a known-good revision, docs/guarantees.md, read on the plan). */
 function checkPlan(given: AppState, run: string, actions: Action[], task: string): void {
   const where = () => `${task} ${run} on ${JSON.stringify({ routing: given.routing, slots: SLOTS.map((s) => given.slots[s].release && { s, st: given.slots[s].release!.status, run: given.slots[s].release!.run, ready: given.slots[s].ready }), record: given.record })}: ${JSON.stringify(actions)}`;
   let production = productionSlot(given);
