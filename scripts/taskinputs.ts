@@ -346,6 +346,17 @@ export function checkAddressInput(groupName: string): TaskInput {
   };
 }
 
+export function checksCaInput(groupName: string): TaskInput {
+  return {
+    name: 'checksCaCertificate',
+    type: 'string',
+    label: 'CA certificate for checks',
+    helpMarkDown:
+      'Optional CA the HTTP checks trust besides the system\'s, for an ingress or a proxy with a certificate from an internal CA: the path of a PEM file (e.g. from a Download secure file step) or the PEM text. See docs/proxy.md.',
+    groupName,
+  };
+}
+
 export function checksInputs(): TaskInput[] {
   return [
     {
@@ -376,6 +387,7 @@ export function checksInputs(): TaskInput[] {
       groupName: 'checks',
     },
     checkAddressInput('checks'),
+    checksCaInput('checks'),
   ];
 }
 

@@ -8,6 +8,7 @@ import { SETTING_INPUTS } from '../shared/settings';
 import {
   APP_INPUTS,
   checkAddressInput,
+  checksCaInput,
   checksInputs,
   CHART_AUTH_INPUTS,
   DURATION,
@@ -141,6 +142,7 @@ const SPECS: Record<TaskFolder, TaskSpec> = {
       CHANGE_SETTINGS,
       ...ADVANCED_INPUTS,
       checkAddressInput('advanced'),
+      checksCaInput('advanced'),
     ],
     outputVariables: [
       { name: 'slot', description: 'Slot this run deployed to (blue or green).' },
@@ -235,6 +237,7 @@ const SPECS: Record<TaskFolder, TaskSpec> = {
       ...COMMON_ROUTING,
       ...ADVANCED_INPUTS,
       checkAddressInput('advanced'),
+      checksCaInput('advanced'),
     ]),
     outputVariables: [
       { name: 'productionSlot', description: 'Slot that serves production (unchanged).' },

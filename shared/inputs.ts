@@ -15,6 +15,7 @@ import {
   AFTER_ROLLBACK,
 } from './inputsource';
 import { readChart, readSecretValues, readValueFiles } from './chartinputs';
+import { type ChecksCa, readChecksCa } from './checks-ca';
 import { readRouting } from './routinginputs';
 import type { AfterRollback } from './rollback-plan';
 import { helmDriver } from './releases';
@@ -140,6 +141,8 @@ export interface CommonInputs {
   lockTimeoutSeconds: number;
   /** Connect to this base URL for HTTP checks instead of the public host (the Host header stays the host). */
   checkAddress?: string;
+  /** CA certificates the checks and the route fence trust besides the system's (checksCaCertificate). */
+  checksCa?: ChecksCa;
   /** Identity of this pipeline run, recorded on the staged release (Build.BuildId / Release.ReleaseId ...). */
   runId: string;
   /** Who asked for the run (Release.RequestedFor / Build.RequestedFor), for the app's history. */
@@ -362,6 +365,7 @@ function readCommon(r: Reader, source: SettingsSource, deploy: boolean): CommonI
     routing,
     lockTimeoutSeconds: r.integer('lockTimeout', 0, 86400, INPUT_DEFAULTS.lockTimeout),
     checkAddress: checkAddress?.replace(/\/+$/, ''),
+    checksCa: readChecksCa(r.text('checksCaCertificate'), r.workingDirectory()),
     runId: readRunId(r),
     requestedBy: r.src.variable('Release.RequestedFor') ?? r.src.variable('Build.RequestedFor'),
     chart: r.text('chart') ? readChart(r) : undefined,

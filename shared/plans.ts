@@ -122,8 +122,10 @@ export function planDeploy(state: AppState, runId: string): DeployPlan {
   const pending = production && state.record.promotions.find((p) => p.state === 'begun' && sameRevision(p.to, revisionOf(state.slots[production])!));
   if (production && pending && pending.run !== runId) {
     throw new Error(
-      `Run ${pending.run}'s promotion of slot ${production} (version ${pending.to.version}) was interrupted before it was confirmed: users are on it, and slot ${otherSlot(production)} still holds the previous production. ` +
-        'Re-run that run\'s OnSuccess (to confirm it) or OnFailure (to move users back) first. Nothing was changed.',
+      pending.rollback
+        ? `Run ${pending.run}'s rollback to slot ${production} (version ${pending.to.version}) was interrupted before it was confirmed: re-run that run's Rollback first. Nothing was changed.`
+        : `Run ${pending.run}'s promotion of slot ${production} (version ${pending.to.version}) was interrupted before it was confirmed: users are on it, and slot ${otherSlot(production)} still holds the previous production. ` +
+          'Re-run that run\'s OnSuccess (to confirm it) or OnFailure (to move users back) first. Nothing was changed.',
     );
   }
   const actions: Action[] = [];

@@ -83,9 +83,9 @@ export function knownGood(record: AppRecord, revision: Key): 'served production'
 export const rolledBackFrom = (record: AppRecord, revision: Key) =>
   record.promotions.some((p) => p.rollback && p.state !== 'rolledBack' && p.from !== undefined && sameRevision(p.from, revision));
 
-/** The latest promotion to this revision, whatever its state. */
+/** This run's latest promotion to this revision, whatever its state (a rollback is Rollback's own business). */
 export function promotionTo(record: AppRecord, revision: Key, run: string): Promotion | undefined {
-  return record.promotions.find((p) => sameRevision(p.to, revision) && p.run === run);
+  return record.promotions.find((p) => sameRevision(p.to, revision) && p.run === run && !p.rollback);
 }
 
 /** Did the app ever serve users (any first deploy or confirmed promotion)? */

@@ -4,6 +4,7 @@
 // staged slot, and every check with its result. Pure: built from the state, the task writes it.
 import type { CheckTarget } from './checks';
 import { type Slot, SLOTS } from './model';
+import type { Promotion } from './record';
 import type { AppState } from './slots';
 
 /** A check's last result, as the summary lists it. */
@@ -67,6 +68,16 @@ export function testerAccess(target: CheckTarget): string {
   return `${url}${headers.length ? ` with ${headers.join(' and ')}` : ''}`;
 }
 
+/** How many promotions and rollbacks of the app's record the summary lists. */
+export const HISTORY_ROWS = 5;
+const OUTCOME: Record<Promotion['state'], string> = { begun: 'in progress (or interrupted)', confirmed: 'done', rolledBack: 'rolled back' };
+
+function change(p: Promotion): string {
+  const to = `${cell(p.to.version)} (slot ${p.to.slot})`;
+  if (p.firstDeploy) return `first deploy: ${to}`;
+  return `${p.rollback ? 'rollback: ' : ''}${p.from ? `${cell(p.from.version)} (slot ${p.from.slot})` : '-'} -> ${to}`;
+}
+
 export function summaryMarkdown(s: SummaryInput): string {
   const { state } = s;
   const rows = slotRows(state);
@@ -82,6 +93,12 @@ export function summaryMarkdown(s: SummaryInput): string {
     '',
   ];
   if (staged && s.testers) lines.push(`**Testers** reach slot ${staged} at ${testerAccess(s.testers)}.`, '');
+  const history = state.record.promotions.slice(0, HISTORY_ROWS);
+  if (history.length) {
+    lines.push(`**History** of app ${state.app.name} (latest first):`, '', '| When | Run | By | Change | Outcome |', '|---|---|---|---|---|');
+    for (const p of history) lines.push(`| ${p.at} | ${cell(p.run)} | ${cell(p.by ?? '')} | ${change(p)} | ${OUTCOME[p.state]} |`);
+    lines.push('');
+  }
   if (s.checks.length) {
     lines.push('| Check | Target | Result |', '|---|---|---|');
     for (const c of s.checks) lines.push(`| \`${cell(c.line)}\` | ${c.target} | ${c.ok ? 'passed' : 'FAILED'}: ${cell(c.detail)} |`);

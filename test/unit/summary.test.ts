@@ -2,7 +2,7 @@
 // the staged slot, and every check with its result.
 import * as assert from 'node:assert/strict';
 import { summaryMarkdown, summaryName, testerAccess } from '../../shared/summary';
-import { state } from './plan-fixtures';
+import { live, promoted, rev, state } from './plan-fixtures';
 
 const testers = { label: 'staging (slot green)', baseUrl: 'https://calc.contoso.com', pathPrefix: '', headers: { canary: 'always' } };
 
@@ -43,5 +43,14 @@ describe('run summary', () => {
     const md = summaryMarkdown({ task: 'OnSuccess', outcome: 'succeeded', headline: 'a | b', notes: [], state: state({ production: 'blue' }, { blue: {} }), checks: [{ target: 'production (slot blue)', line: 'GET /x expect 200 contains a|b', ok: true, detail: 'answered 200' }] });
     assert.match(md, /contains a\\\|b/);
     assert.equal(summaryName('OnSuccess', 'calc'), 'Blue/green OnSuccess: calc');
+  });
+
+  it('lists the app\'s latest promotions and rollbacks: when, run, who, which versions, outcome', () => {
+    const rollback = { ...promoted(rev('blue', { version: '1.0' }), 'confirmed', 'build-9', rev('green', { version: '2.0' })), rollback: true, by: 'Ana' };
+    const history = [rollback, promoted(rev('green', { version: '2.0' }), 'confirmed', 'build-8', rev('blue', { version: '1.0' })), live('blue', 'build-7')];
+    const md = summaryMarkdown({ task: 'Rollback', outcome: 'succeeded', headline: 'back', notes: [], state: state({ production: 'blue' }, { blue: {} }, { promotions: history }), checks: [] });
+    assert.match(md, /\| t \| build-9 \| Ana \| rollback: 2\.0 \(slot green\) -> 1\.0 \(slot blue\) \| done \|/);
+    assert.match(md, /\| t \| build-8 \|  \| 1\.0 \(slot blue\) -> 2\.0 \(slot green\) \| done \|/);
+    assert.match(md, /\| build-7 \|  \| first deploy: 1\.0 \(slot blue\) \| done \|/);
   });
 });
