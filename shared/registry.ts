@@ -12,13 +12,17 @@
 //   at https://<registry>/oauth2/exchange for an ACR refresh token, as `az acr login --expose-token` does;
 //   helm logs in with the user 00000000-0000-0000-0000-000000000000 and the refresh token as password;
 // - a user name and password (basic authentication).
+// The token exchange goes through the agent's proxy like every other call (proxy.ts); helm gets it from
+// HTTPS_PROXY (helm.ts).
 import * as fs from 'node:fs';
+import * as https from 'node:https';
 import * as path from 'node:path';
 import YAML from 'yaml';
 import { azureCredential } from './azure';
 import { authParam, ConnectionError, endpointData, requireEndpoint } from './connection/endpoint';
 import type { ChartAuth, ChartInputs } from './inputs';
 import type { Helm } from './helm';
+import { activeProxy, tunnelAgent } from './proxy';
 import { registerSecret } from './secrets';
 
 /** The user name ACR expects with a refresh token (what `az acr login --expose-token` prints). */
@@ -119,30 +123,48 @@ export interface AcrExchange {
   who: string;
 }
 
+/** A form POST with a hard deadline, through the agent's proxy unless bypassed (proxy.ts). */
+function postForm(url: URL, form: URLSearchParams, timeoutMs: number): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const body = form.toString();
+    const req = https.request(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-length': Buffer.byteLength(body) },
+      agent: tunnelAgent(activeProxy(), url),
+    }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        clearTimeout(timer);
+        resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8').slice(0, 1 << 16) });
+      });
+      res.on('error', reject);
+    });
+    const timer = setTimeout(() => req.destroy(new Error(`no answer within ${timeoutMs / 1000} s`)), timeoutMs);
+    req.on('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    req.end(body);
+  });
+}
+
 /** POST https://<registry>/oauth2/exchange (grant_type access_token): ACR's refresh token for an Entra token. */
 export async function exchangeAcrToken(x: AcrExchange, timeoutMs = EXCHANGE_TIMEOUT_MS): Promise<string> {
   const form = new URLSearchParams({ grant_type: 'access_token', service: x.registry, tenant: x.tenant, access_token: x.accessToken });
-  let response: Response;
+  let response: { status: number; body: string };
   try {
-    response = await fetch(`https://${x.registry}/oauth2/exchange`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: form.toString(),
-      signal: AbortSignal.timeout(timeoutMs),
-    });
+    response = await postForm(new URL(`https://${x.registry}/oauth2/exchange`), form, timeoutMs);
   } catch (err) {
-    const cause = (err as { cause?: { message?: string } }).cause?.message;
-    const reason = (err as Error).name === 'TimeoutError' ? `no answer within ${timeoutMs / 1000} s` : cause ?? (err as Error).message;
-    throw new ConnectionError(`Could not reach Azure Container Registry ${x.registry} to exchange the Entra ID token of ${x.who}: ${reason}.`);
+    throw new ConnectionError(`Could not reach Azure Container Registry ${x.registry} to exchange the Entra ID token of ${x.who}: ${(err as Error).message}.`);
   }
-  const body = await response.text();
-  if (!response.ok) {
+  if (response.status !== 200) {
     const hint = response.status === 401 || response.status === 403 ? ' Check that the identity has the AcrPull role on the registry and that the registry is in its tenant.' : '';
-    throw new ConnectionError(`Azure Container Registry ${x.registry} refused the Entra ID token of ${x.who} (${acrReason(response.status, body)}).${hint}`);
+    throw new ConnectionError(`Azure Container Registry ${x.registry} refused the Entra ID token of ${x.who} (${acrReason(response.status, response.body)}).${hint}`);
   }
   let token: string | undefined;
   try {
-    token = (JSON.parse(body) as { refresh_token?: string }).refresh_token;
+    token = (JSON.parse(response.body) as { refresh_token?: string }).refresh_token;
   } catch {
     token = undefined;
   }

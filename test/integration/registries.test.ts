@@ -25,6 +25,7 @@ import {
   startChartRepository,
   startOciRegistry,
 } from '../cluster/registry';
+import { BIND_ADDRESS, type ForwardProxy, requireTinyproxy, startForwardProxy } from '../cluster/forward-proxy';
 import { EXAMPLE_CHART, type Env, startEnv } from './env';
 
 const rand = () => crypto.randomBytes(12).toString('base64url');
@@ -103,11 +104,15 @@ const secretsOf = (s: Sources) => [ADMIN.password, DEPLOYER.password, WRONG, REF
 
 /** No secret in the output as the task wrote it (before the agent masks), the summary, outputs or message. */
 function assertNoSecret(run: TaskRun, secrets: string[]): void {
-  // The task registers each secret with ##vso[task.setsecret]: the one line that must carry it.
-  const raw = `${run.rawStdout}\n${run.rawStderr}`.split('\n').filter((line) => !line.startsWith('##vso[task.setsecret]')).join('\n');
+  // The task registers each secret with ##vso[task.setsecret]: the one line that must carry it (and task-lib's
+  // debug line for the proxy password, a secret variable the agent masks; see proxy.test.ts).
+  const raw = `${run.rawStdout}\n${run.rawStderr}`
+    .split('\n')
+    .filter((line) => !line.startsWith('##vso[task.setsecret]') && !line.startsWith('##vso[task.debug]Agent.ProxyPassword='))
+    .join('\n');
   const surfaces = { raw, log: run.log, message: run.message, summaries: run.summaries.join('\n'), outputs: JSON.stringify(run.variables), issues: JSON.stringify(run.issues) };
   for (const [surface, text] of Object.entries(surfaces)) {
-    for (const secret of secrets) assert.ok(!text.includes(secret), `the ${surface} shows a secret (${secret.slice(0, 6)}...)`);
+    for (const secret of secrets) assert.ok(!text.includes(secret), `the ${surface} shows a secret (${secret.slice(0, 6)}...): ${text.split('\n').find((l) => l.includes(secret))?.slice(0, 60)}`);
   }
 }
 
@@ -258,4 +263,43 @@ describe('charts from private registries and repositories', function () {
       });
     });
   }
+
+  describe("behind the agent's proxy, helm v4", () => {
+    let env: Env | undefined;
+    let proxy: ForwardProxy | undefined;
+
+    before(async function () {
+      const binary = requireTinyproxy(this);
+      proxy = await startForwardProxy(binary);
+      const s = sources!;
+      env = await startEnv({
+        helm: 'v4',
+        router: 'nginx',
+        ownership: 'managed',
+        run: {
+          endpoints: s.endpoints,
+          env: TRUST_TEST_CA,
+          variables: { 'Agent.ProxyUrl': proxy.url, 'Agent.ProxyUsername': proxy.username, 'Agent.ProxyBypassList': '[]' },
+          secrets: { 'Agent.ProxyPassword': proxy.password },
+        },
+      });
+    });
+    after(async () => {
+      await env?.close();
+      await proxy?.close();
+    });
+
+    // helm's own pull follows HTTPS_PROXY (helm.ts, docs/proxy.md), except that Go never proxies a loopback
+    // registry such as this one; the proxy suite shows helm's downloads through the proxy.
+    it("the ACR token exchange goes through the agent's proxy", async () => {
+      const s = sources!;
+      const seen = s.acr.peers.length;
+      const run = await env!.task('Deploy', 1, deploy('1.0.0', { chart: `oci://${s.acr.host}/helm/bluegreen-app`, chartVersion: OCI_VERSION, chartRegistryAuth: 'azureContainerRegistry', chartAzureSubscription: 'arm-puller' }));
+      succeeded(run);
+      const exchanges = s.acr.peers.slice(seen).filter((p) => p.path === '/oauth2/exchange');
+      assert.deepEqual(exchanges.map((p) => p.address), [BIND_ADDRESS], 'one exchange, sent by the proxy');
+      assert.ok(proxy!.requests().some((r) => r.method === 'CONNECT' && r.target === s.acr.host), 'the proxy logged a tunnel to the registry');
+      assertNoSecret(run, [...secretsOf(s), proxy!.password]);
+    });
+  });
 });

@@ -31,6 +31,8 @@ export interface FakeAcr {
   host: string;
   /** Token exchanges seen: who asked and the answer's status. */
   exchanges: Array<{ clientId?: string; status: number }>;
+  /** Who sent each request (a proxied one comes from the proxy's address), and its path. */
+  peers: Array<{ address: string; path: string }>;
   close(): Promise<void>;
 }
 
@@ -38,6 +40,7 @@ const acrError = (code: string, message: string) => JSON.stringify({ errors: [{ 
 
 export async function startFakeAcr(o: FakeAcrOptions): Promise<FakeAcr> {
   const exchanges: FakeAcr['exchanges'] = [];
+  const peers: FakeAcr['peers'] = [];
   const [backendHost, backendPort] = o.backend.split(':');
   const ca = fs.readFileSync(TEST_CA_CERT);
   let host = '';
@@ -56,6 +59,7 @@ export async function startFakeAcr(o: FakeAcrOptions): Promise<FakeAcr> {
   };
 
   const server = https.createServer({ key: fs.readFileSync(path.join(TLS_DIR, 'server.key')), cert: fs.readFileSync(path.join(TLS_DIR, 'server.crt')) }, (req, res) => {
+    peers.push({ address: req.socket.remoteAddress?.replace(/^::ffff:/, '') ?? '', path: new URL(req.url ?? '/', 'https://acr').pathname });
     if (req.method === 'POST' && req.url === '/oauth2/exchange') {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
@@ -82,6 +86,7 @@ export async function startFakeAcr(o: FakeAcrOptions): Promise<FakeAcr> {
   return {
     host,
     exchanges,
+    peers,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
