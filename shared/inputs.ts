@@ -179,7 +179,16 @@ export interface ChartInputs {
   chart: string;
   repository?: string;
   version?: string;
+  /** Credentials for the registry or repository (docs/registries.md); none: helm's own config. */
+  auth?: ChartAuth;
 }
+
+export type ChartAuthKind = 'none' | 'dockerRegistry' | 'azureContainerRegistry' | 'basic';
+
+export type ChartAuth =
+  | { kind: 'dockerRegistry'; endpoint: string }
+  | { kind: 'azureContainerRegistry'; endpoint: string }
+  | { kind: 'basic'; username: string; password: string };
 
 export interface DeployInputs extends CommonInputs {
   chart: ChartInputs;

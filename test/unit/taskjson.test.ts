@@ -53,6 +53,10 @@ describe('task.json', () => {
       { ...app, kubernetesServiceEndpoint: 'k8s' },
       { ...app, connectionType: 'Azure Resource Manager', azureSubscriptionEndpoint: 'arm', azureResourceGroup: 'rg', kubernetesCluster: 'aks', router: 'gateway', gatewayName: 'gw' },
       { ...app, connectionType: 'Kubeconfig File', kubeconfigFile: 'kubeconfig', router: 'trafficmanager', trafficManagerConnection: 'tm', trafficManagerResourceGroup: 'rg', trafficManagerProfile: 'p', trafficManagerEndpointType: 'AzureEndpoints' },
+      // Chart registry sign-in, one kind each (docs/registries.md).
+      { ...app, kubernetesServiceEndpoint: 'k8s', chart: 'oci://r.example/helm/calc', chartRegistryAuth: 'dockerRegistry', dockerRegistryConnection: 'reg' },
+      { ...app, kubernetesServiceEndpoint: 'k8s', chart: 'oci://r.example/helm/calc', chartRegistryAuth: 'azureContainerRegistry', chartAzureSubscription: 'arm' },
+      { ...app, kubernetesServiceEndpoint: 'k8s', chart: 'calc', chartRepository: 'https://charts.example', chartRegistryAuth: 'basic', chartUsername: 'u', chartPassword: 'p' },
     ];
   };
 
