@@ -3,6 +3,7 @@
 // and KubernetesManifest tasks so users can reuse what they know.
 import { ROUTER_KINDS } from '../shared/model';
 import { CHART_AUTH_KINDS, CONNECTION_TYPES, HELM_VERSIONS, INPUT_DEFAULTS } from '../shared/inputsource';
+import { FAIL_FAST_DEFAULTS } from '../shared/podstate';
 
 export interface TaskInput {
   name: string;
@@ -446,4 +447,16 @@ export const CHART_AUTH_INPUTS: TaskInput[] = [
     helpMarkDown: 'Password or token for the chart registry or repository: write it as a secret variable, e.g. `$(chartPassword)`.',
     groupName: 'chart',
   },
+];
+
+/** Deploy: when a pod's state ends helm's wait early instead of at its timeout (docs/rollouts.md). */
+export const FAIL_FAST_INPUTS: TaskInput[] = [
+  { name: 'failFast', type: 'boolean', label: 'Fail fast', defaultValue: FAIL_FAST_DEFAULTS.failFast, groupName: 'chart',
+    helpMarkDown: 'Stop waiting for the release as soon as a pod is in a state that will not heal by waiting (crash loop, image that cannot be pulled, missing ConfigMap/Secret, unschedulable), instead of at the timeout. The release is left failed, as after a timeout.' },
+  { name: 'failFastRestarts', type: 'string', label: 'Fail fast: restarts', defaultValue: FAIL_FAST_DEFAULTS.failFastRestarts, groupName: 'chart', visibleRule: 'failFast = true', validation: wholeNumber(1, 100),
+    helpMarkDown: 'A container that is not ready and has restarted this many times (CrashLoopBackOff) ends the wait. With the kubelet\'s back-off (10 s, 20 s, 40 s...) 3 restarts take about 30 s.' },
+  { name: 'failFastSeconds', type: 'string', label: 'Fail fast: image pull and config errors (seconds)', defaultValue: FAIL_FAST_DEFAULTS.failFastSeconds, groupName: 'chart', visibleRule: 'failFast = true', validation: wholeNumber(1, 3600),
+    helpMarkDown: 'A pod whose image cannot be pulled (ErrImagePull, ImagePullBackOff) or whose ConfigMap/Secret reference is missing (CreateContainerConfigError) for this long ends the wait. An invalid image name ends it at once.' },
+  { name: 'failFastUnschedulableSeconds', type: 'string', label: 'Fail fast: unschedulable (seconds)', defaultValue: FAIL_FAST_DEFAULTS.failFastUnschedulableSeconds, groupName: 'chart', visibleRule: 'failFast = true', validation: wholeNumber(1, 86400),
+    helpMarkDown: 'A pod the scheduler cannot place (PodScheduled=False, Unschedulable) for this long ends the wait. Leave room for the cluster autoscaler to add a node.' },
 ];

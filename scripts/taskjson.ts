@@ -17,6 +17,7 @@ import {
   CLUSTER_INPUTS,
   ADVANCED_INPUTS,
   ROUTING_INPUTS,
+  FAIL_FAST_INPUTS,
   type TaskGroup,
   type TaskInput,
 } from './taskinputs';
@@ -138,6 +139,7 @@ const SPECS: Record<TaskFolder, TaskSpec> = {
         helpMarkDown: 'How long helm waits for the release to become ready (helm duration, e.g. `10m0s`).' },
       { name: 'createNamespace', type: 'boolean', label: 'Create namespace', defaultValue: INPUT_DEFAULTS.createNamespace, groupName: 'chart',
         helpMarkDown: "Create the slot's namespace if it does not exist." },
+      ...FAIL_FAST_INPUTS,
       ...COMMON_ROUTING,
       CHANGE_SETTINGS,
       ...ADVANCED_INPUTS,

@@ -38,7 +38,15 @@ export interface RunOptions {
   silent?: boolean;
   /** Return a non-zero exit instead of throwing. */
   allowFailure?: boolean;
+  /**
+   * Aborting stops helm the way Ctrl-C would (SIGTERM: helm cancels its context and marks the release
+   * failed), then SIGKILL if it has not exited STOP_GRACE_MS later.
+   */
+  signal?: AbortSignal;
 }
+
+/** How long helm gets to mark its release failed after SIGTERM before it is killed. */
+export const STOP_GRACE_MS = 30_000;
 
 /** helm failed; `message` carries helm's own reason (its `Error: ...` lines), never a stack. */
 export class HelmError extends Error {
@@ -135,6 +143,7 @@ export class Helm {
 
   async run(args: string[], opts: RunOptions = {}): Promise<HelmResult> {
     if (!READ_ONLY_COMMANDS.has(args[0] ?? '')) this.guard?.();
+    if (opts.signal?.aborted) throw new HelmError(`helm ${args[0] ?? ''} was not started: stopped before it began`, args, { code: -1, stdout: '', stderr: '' });
     this.prepare();
     const tool = tl().tool(this.binary).arg(args);
     let stdout = '';
@@ -144,11 +153,21 @@ export class Helm {
     // task-lib prints `[command]...` itself unless silent; keep the command in the log either way.
     if (opts.silent) console.log(`[command]${[this.binary, ...args].join(' ')}`);
     let code: number;
+    let killTimer: NodeJS.Timeout | undefined;
+    const stop = () => {
+      tool.killChildProcess('SIGTERM');
+      killTimer = setTimeout(() => tool.killChildProcess('SIGKILL'), STOP_GRACE_MS);
+      killTimer.unref();
+    };
+    opts.signal?.addEventListener('abort', stop, { once: true });
     try {
       code = await tool.execAsync({ env: this.env(), silent: opts.silent ?? false, ignoreReturnCode: true, failOnStdErr: false });
     } catch (err) {
       const reason = err instanceof Error ? err.message : String(err);
       throw new HelmError(`Cannot run helm (${this.binary}): ${reason}`, args, { code: -1, stdout, stderr });
+    } finally {
+      opts.signal?.removeEventListener('abort', stop);
+      clearTimeout(killTimer);
     }
     const result = { code, stdout, stderr };
     if (code !== 0 && !opts.allowFailure) {

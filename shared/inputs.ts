@@ -16,6 +16,8 @@ import { type ChecksCa, readChecksCa } from './checks-ca';
 import { readRouting } from './routinginputs';
 import { readApp, readConnection, readHelm, readRunId } from './targetinputs';
 import type { AfterRollback } from './rollback-plan';
+import type { FailFastRules } from './podstate';
+import { readFailFast } from './rolloutinputs';
 import { registerSecret } from './secrets';
 import { type AppSettings, deploySettings, givenSettings, laterTaskSettings, type RecordedSettings, type Settings, withSettings } from './settings';
 import * as v from './validate';
@@ -198,6 +200,8 @@ export interface DeployInputs extends CommonInputs {
   /** helm --timeout, e.g. '10m0s'. */
   timeout: string;
   createNamespace: boolean;
+  /** When a pod's state ends helm's wait early (shared/podstate.ts). */
+  failFast: FailFastRules;
 }
 
 export interface RouteTrafficInputs extends CommonInputs {
@@ -275,6 +279,7 @@ export function readDeployInputs(src: InputSource = agentInputs(), found?: Setti
     secretValues: readSecretValues(r),
     timeout: r.duration('timeout', INPUT_DEFAULTS.deployTimeout),
     createNamespace: r.bool('createNamespace', INPUT_DEFAULTS.createNamespace),
+    failFast: readFailFast(r),
   };
 }
 

@@ -2,6 +2,7 @@
 // become one sentence naming the object and what the server said.
 import {
   ApiException,
+  CoreV1Api,
   KubeConfig,
   KubernetesObjectApi,
   PatchStrategy,
@@ -63,7 +64,7 @@ const codeOf = (err: unknown) => (err instanceof ApiException ? err.code : undef
  * tell it nothing new. Anything not listed here still goes through discovery.
  */
 const KNOWN_RESOURCES: Record<string, Array<[kind: string, plural: string, namespaced: boolean]>> = {
-  v1: [['Namespace', 'namespaces', false], ['Secret', 'secrets', true], ['ConfigMap', 'configmaps', true], ['Service', 'services', true], ['Pod', 'pods', true]],
+  v1: [['Namespace', 'namespaces', false], ['Secret', 'secrets', true], ['ConfigMap', 'configmaps', true], ['Service', 'services', true], ['Pod', 'pods', true], ['Event', 'events', true]],
   'apps/v1': [['Deployment', 'deployments', true], ['StatefulSet', 'statefulsets', true]],
   'networking.k8s.io/v1': [['Ingress', 'ingresses', true]],
   'coordination.k8s.io/v1': [['Lease', 'leases', true]],
@@ -123,6 +124,16 @@ export class Kube {
     } catch (err) {
       if (codeOf(err) === 404) return [];
       throw new KubeError(`Cannot list ${kind} in ${namespace ?? 'all namespaces'}: ${serverMessage(err)}`, codeOf(err));
+    }
+  }
+
+  /** The last `tailLines` lines of a container's log (`previous`: of its last terminated run). */
+  async podLog(namespace: string, name: string, container: string, tailLines: number, previous = false): Promise<string> {
+    try {
+      const core = this.config.makeApiClient(CoreV1Api);
+      return await core.readNamespacedPodLog({ name, namespace, container, tailLines, previous });
+    } catch (err) {
+      throw new KubeError(`Cannot read the log of container ${container} of pod ${namespace}/${name}: ${serverMessage(err)}`, codeOf(err));
     }
   }
 

@@ -77,6 +77,8 @@ export interface InstallOptions {
    * later task shows the chart's appVersion instead of a secret it could not mask.
    */
   versionIsSecret?: boolean;
+  /** Stops helm (see RunOptions.signal): the fail-fast of a rollout that will not become ready. */
+  signal?: AbortSignal;
 }
 
 /** The values the displayed version is read from (releases.ts displayVersion), as helm value paths. */
@@ -107,7 +109,7 @@ export async function installSlot(helm: Helm, o: InstallOptions): Promise<void> 
   args.push('--labels', `${RUN_LABEL}=${labelValue(o.runId)},${APP_RELEASE_LABEL}=${o.app},${VERSION_LABEL}=${versionMark}`);
   args.push('--description', o.description, '--wait', '--timeout', o.timeout);
   try {
-    await helm.run(args);
+    await helm.run(args, { signal: o.signal });
   } catch (err) {
     throw new Error(`helm could not install ${o.location.release} in namespace ${o.location.namespace}: ${(err as Error).message}`);
   }

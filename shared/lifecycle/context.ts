@@ -7,6 +7,7 @@ import { Kube } from '../kube';
 import { acquireLease, holderIdentity } from '../lease';
 import { type Slot, SLOTS, homeNamespace, locate } from '../model';
 import { renderSlot, rollbackSlot, writeValuesFile } from '../release-ops';
+import { NO_FAIL_FAST, watchRollout } from '../rollout';
 import { attachSummary, type Log, logState, taskLog } from '../report';
 import type { CheckOutcome, SummaryInput } from '../summary';
 import { createRouter, type Router, type Values } from '../routers';
@@ -66,7 +67,9 @@ export function openLifecycle<I extends CommonInputs>(task: string, ctx: TaskCon
     const { chart } = await chartToRerender(ctx.helm, kube, location, inputs.chart, ctx.workDir, rerender);
     log.info(`  re-rendering slot ${slot} with ${chart.describe}`);
     const file = writeValuesFile(ctx.workDir, `routing-${slot}-${Date.now()}`, values);
-    await renderSlot(ctx.helm, location, chart, file, timeout, `blue/green ${task}: routing of slot ${slot}`);
+    // Progress while helm waits, and the pods' state in the error; never fail-fast: the slot may be production.
+    const watch = { kube, target: { location, podSelector: inputs.routing.podSelectorLabel }, rules: NO_FAIL_FAST, helmTimeout: timeout, info: log.info };
+    await watchRollout(watch, () => renderSlot(ctx.helm, location, chart, file, timeout, `blue/green ${task}: routing of slot ${slot}`));
   };
 
   // Once the lease is held, every write (Kubernetes, helm, Azure) first checks that it still is.

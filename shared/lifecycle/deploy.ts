@@ -11,13 +11,14 @@ import { describeChanges } from '../settings';
 import { latestReleaseRecord } from '../storedchart';
 import { annotateRelease, pipelineAnnotations } from '../traceability';
 import * as tl from 'azure-pipelines-task-lib/task';
+import { printDiagnostics, RolloutError, watchRollout } from '../rollout';
 import type { TaskContext } from '../task';
 import { type Lifecycle, openLifecycle } from './context';
 import { ensureNamespace } from './namespaces';
 import { execute } from './steps';
 
 function installer(lc: Lifecycle<DeployInputs>, chart: ResolvedChart) {
-  const { inputs, ctx, router } = lc;
+  const { inputs, ctx, router, log } = lc;
   const { app } = inputs;
   return async (slot: Slot, role: 'production' | 'staging') => {
     const target = locate(app, slot);
@@ -26,7 +27,9 @@ function installer(lc: Lifecycle<DeployInputs>, chart: ResolvedChart) {
     if (inputs.setValues.length) files.push(writeValuesFile(ctx.workDir, 'set-values', valuesFromPairs(inputs.setValues, true)));
     if (inputs.secretValues.length) files.push(writeValuesFile(ctx.workDir, 'secret-values', valuesFromPairs(inputs.secretValues, false)));
     files.push(writeValuesFile(ctx.workDir, 'slot-values', router.installValues(slot, role)));
-    await installSlot(ctx.helm, {
+    // helm waits for the release; meanwhile the slot's pods are watched: progress, fail-fast, diagnostics.
+    const watch = { kube: lc.kube, target: { location: target, podSelector: inputs.routing.podSelectorLabel }, rules: inputs.failFast, helmTimeout: inputs.timeout, info: log.info, debug: (l: string) => console.log(`##[debug]${l}`) };
+    await watchRollout(watch, (signal) => installSlot(ctx.helm, {
       location: target,
       chart,
       app: app.name,
@@ -37,7 +40,8 @@ function installer(lc: Lifecycle<DeployInputs>, chart: ResolvedChart) {
       description: `blue/green Deploy of run ${inputs.runId} into slot ${slot}`,
       // A version passed as a secret value must not become the version every later task shows.
       versionIsSecret: versionKeysIn(inputs.secretValues).length > 0,
-    });
+      signal,
+    }));
   };
 }
 
@@ -83,7 +87,11 @@ export async function deploy(ctx: TaskContext<DeployInputs>): Promise<void> {
     await recordSettings(lc);
     const plan = planDeploy(state, inputs.runId);
     for (const note of plan.notes) (plan.install ? log.warn : log.info)(note);
-    const notes = await execute(lc, plan.actions, { checks: [], settings: { timeoutSeconds: 1, intervalSeconds: 1 }, install: installer(lc, chart) });
+    const notes = await execute(lc, plan.actions, { checks: [], settings: { timeoutSeconds: 1, intervalSeconds: 1 }, install: installer(lc, chart) }).catch((err) => {
+      // After the install step's group: the rollout's diagnostics in a collapsed group of their own.
+      if (err instanceof RolloutError) printDiagnostics(err);
+      throw err;
+    });
 
     await annotate(lc, plan.target);
     const after = await lc.readState('Result');

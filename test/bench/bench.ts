@@ -12,16 +12,17 @@ import { repoRoot, type TaskName, TEST_DELAYS } from '../integration/env';
 import { table, terminalStyle } from '../demo/style';
 import { benchColdStart } from './coldstart';
 import { benchDeploy } from './deploy';
+import { benchFailFast } from './failfast';
 import { benchPromote, DELAY_PROFILES, type DelayProfile, PROFILES } from './promote';
 import { benchStateRead } from './stateread';
 import { type Metric, passes } from './stats';
 import { benchWrites } from './writes';
 
-const SECTIONS = ['deploy', 'state', 'writes', 'promote', 'cold'] as const;
+const SECTIONS = ['deploy', 'state', 'writes', 'promote', 'cold', 'failfast'] as const;
 type Section = (typeof SECTIONS)[number];
 const TASKS: TaskName[] = ['Deploy', 'RouteTraffic', 'OnSuccess', 'OnFailure'];
 
-const USAGE = `Usage: npm run bench -- [--runs N] [--cold-runs 9] [--only deploy,state,writes,promote,cold] [--profiles realistic,uniform2s] [--out out/bench.json]
+const USAGE = `Usage: npm run bench -- [--runs N] [--cold-runs 9] [--only deploy,state,writes,promote,cold,failfast] [--profiles realistic,uniform2s] [--out out/bench.json]
   --runs: runs per measurement (default 5; 3 for promote, whose runs take minutes)
   --profiles: the data-plane delays promote measures under (default both; uniform2s alone takes about 7 minutes)`;
 const DEFAULT_RUNS = 5;
@@ -88,6 +89,9 @@ async function main(): Promise<number> {
   });
   await section('promote', 'OnSuccess with the controllers\' apply delays: the fence vs the fixed waits', async () => {
     for (const router of ['nginx', 'appgw'] as const) metrics.push(...(await benchPromote(router, o.promoteRuns, progress, o.profiles)));
+  });
+  await section('failfast', 'Fail-fast: Deploy of a crash-looping version, start to failed task', async () => {
+    for (const helm of ['v3', 'v4'] as const) metrics.push(await benchFailFast(helm, o.runs, progress));
   });
   await section('cold', 'Task cold start', async () => {
     for (const task of TASKS) {

@@ -12,6 +12,7 @@ import { EventLog, listObjects, serveWatch } from './listwatch';
 import { PATCH_CONTENT_TYPES, Registry, type DeleteOptions, type WriteContext } from './registry';
 import { groupVersionOf, resolveTarget, type ResourceTarget } from './routing';
 import { isObject, type Json } from './schema';
+import { podLog, PodLogError } from '../controllers/podlogs';
 
 export interface ApiServerOptions {
   store?: Store;
@@ -172,7 +173,7 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
   function read(target: ResourceTarget, query: URLSearchParams): Reply {
     const { resource: r, namespace, name } = target;
     if (!name) return { status: 200, body: listObjects(store, r, namespace, query) };
-    if (target.subresource === 'log' && r.kind === 'Pod') return { status: 200, body: podLog(registry.get(r, namespace, name) as KubeObject) };
+    if (target.subresource === 'log' && r.kind === 'Pod') return { status: 200, body: podLogOf(registry.get(r, namespace, name) as KubeObject, query) };
     if (target.subresource && target.subresource !== 'status') throw pathNotFound();
     return { status: 200, body: registry.get(r, namespace, name) };
   }
@@ -302,11 +303,15 @@ function errorReply(err: unknown): Reply {
   return { status: e.code, body: statusObject(e) };
 }
 
-/** No container runs here: a pod's log is one line saying what the fake made of it (helm test --logs reads it). */
-function podLog(pod: KubeObject): string {
-  const env = (pod.spec?.containers ?? []).flatMap((c: { env?: Array<{ name: string; value?: string }> }) => c.env ?? []);
-  const failing = env.some((e: { name: string; value?: string }) => e.name === 'FAIL' && e.value === 'true');
-  return `[local cluster] pod ${pod.metadata.name}: phase ${pod.status?.phase ?? 'Pending'}${failing ? ' (FAIL=true)' : ''}\n`;
+/** The pod's log (controllers/podlogs.ts), with the query parameters kubectl logs and helm test --logs send. */
+function podLogOf(pod: KubeObject, query: URLSearchParams): string {
+  const tail = query.get('tailLines');
+  try {
+    return podLog(pod, { container: query.get('container') ?? undefined, tailLines: tail === null ? undefined : Number(tail), previous: query.get('previous') === 'true' });
+  } catch (err) {
+    if (err instanceof PodLogError) throw new ApiError(400, 'BadRequest', err.message);
+    throw err;
+  }
 }
 
 function send(res: http.ServerResponse, reply: Reply): void {

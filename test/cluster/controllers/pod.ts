@@ -1,12 +1,16 @@
-// The kubelet of the local cluster: schedules every pod onto one node, then after the ready delay either
-// runs it (Ready, or never Ready on demand) or, for pods that run to completion (helm test hooks, Job
-// pods, restartPolicy Never/OnFailure), ends it Succeeded or Failed.
+// The kubelet of the local cluster: schedules every pod onto one node (or leaves it Unschedulable when
+// its requests exceed the node's), then after the ready delay either runs it (Ready, Ready only after a
+// while, or never Ready on demand), fails it the ways podfaults.ts models (image pull, crash loop, config
+// error, invalid image name) or, for pods that run to completion (helm test hooks, Job pods,
+// restartPolicy Never/OnFailure), ends it Succeeded or Failed.
 import type { KubeObject, Store } from '../store';
 import { controllerOf, now, resource, setCondition, writeStatus, type Condition, type WorkQueue } from './common';
+import { recordEvent } from './events';
+import { HOST_IP, NODE_NAME, unschedulableMessage } from './node';
+import { PodFaults, readyAfterMs } from './podfaults';
 
 export const NEVER_READY_ANNOTATION = 'bluegreen.test/never-ready';
-export const NODE_NAME = 'aks-nodepool1-00000000-vmss000000';
-const HOST_IP = '10.224.0.4';
+export { NODE_NAME } from './node';
 
 type Container = { name: string; image?: string; env?: Array<{ name: string; value?: string }> };
 
@@ -31,6 +35,7 @@ export function runsToCompletion(pod: KubeObject): boolean {
 export class PodLifecycle {
   private nextIp = 10;
   readonly readyDelay: { ms: number };
+  private readonly faults: PodFaults;
 
   constructor(
     private readonly store: Store,
@@ -38,6 +43,7 @@ export class PodLifecycle {
     readyDelayMs: number,
   ) {
     this.readyDelay = { ms: readyDelayMs };
+    this.faults = new PodFaults(store, queue, (namespace, name, uid) => this.start(namespace, name, uid));
   }
 
   /** Called for every pod event; acts on new pods only. */
@@ -48,10 +54,22 @@ export class PodLifecycle {
     this.queue.after(this.readyDelay.ms, `pod-start/${namespace}/${name}`, () => this.start(namespace, name ?? '', pod.metadata.uid ?? ''));
   }
 
-  private schedule(namespace: string | undefined, name: string): void {
+  /** Binds the pod to the node; false (PodScheduled=False, Unschedulable) when it does not fit. */
+  private schedule(namespace: string | undefined, name: string): boolean {
     const pods = resource('Pod');
     const pod = this.store.get(pods, namespace, name);
-    if (!pod || pod.spec?.nodeName) return;
+    if (!pod) return false;
+    if (pod.spec?.nodeName) return true;
+    const unschedulable = unschedulableMessage(pod.spec?.containers ?? []);
+    if (unschedulable) {
+      const told = (pod.status?.conditions ?? []).some((c: Condition) => c.type === 'PodScheduled' && c.reason === 'Unschedulable');
+      if (!told) recordEvent(this.store, pod, 'Warning', 'FailedScheduling', unschedulable, 'default-scheduler');
+      writeStatus(this.store, pods, pod, {
+        phase: 'Pending',
+        conditions: setCondition(pod.status?.conditions, { type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message: unschedulable, lastProbeTime: null }),
+      });
+      return false;
+    }
     pod.spec = { ...pod.spec, nodeName: NODE_NAME };
     pod.status = {
       ...pod.status,
@@ -62,15 +80,17 @@ export class PodLifecycle {
       startTime: now(),
     };
     this.store.put(pods, pod);
+    return true;
   }
 
   private start(namespace: string | undefined, name: string, uid: string): void {
     const pods = resource('Pod');
-    this.schedule(namespace, name);
+    if (!this.schedule(namespace, name)) return;
     const pod = this.store.get(pods, namespace, name);
     if (!pod || pod.metadata.uid !== uid || pod.metadata.deletionTimestamp) return;
-    const ip = `10.244.${Math.floor(this.nextIp / 250)}.${(this.nextIp % 250) + 2}`;
-    this.nextIp += 1;
+    const ip = (pod.status?.podIP as string | undefined) ?? `10.244.${Math.floor(this.nextIp / 250)}.${(this.nextIp % 250) + 2}`;
+    if (!pod.status?.podIP) this.nextIp += 1;
+    if (!runsToCompletion(pod) && this.faults.start(pod, ip)) return;
     const started = now();
     if (runsToCompletion(pod)) {
       const failed = envTrue(pod, 'FAIL');
@@ -93,7 +113,10 @@ export class PodLifecycle {
       });
       return;
     }
-    const ready = !isNeverReady(pod);
+    const readyAfter = readyAfterMs(pod);
+    const ready = !isNeverReady(pod) && readyAfter === undefined;
+    if (!ready) recordEvent(this.store, pod, 'Warning', 'Unhealthy', `Readiness probe failed: Get "http://${ip}:8080/": dial tcp ${ip}:8080: connect: connection refused`, 'kubelet');
+    if (readyAfter !== undefined && !isNeverReady(pod)) this.queue.after(readyAfter, `pod-ready/${namespace}/${name}`, () => this.turnReady(namespace, name, uid));
     writeStatus(this.store, pods, pod, {
       ...pod.status,
       phase: 'Running',
@@ -110,6 +133,17 @@ export class PodLifecycle {
         restartCount: 0,
         state: { running: { startedAt: started } },
       })),
+    });
+  }
+
+  private turnReady(namespace: string | undefined, name: string, uid: string): void {
+    const pods = resource('Pod');
+    const pod = this.store.get(pods, namespace, name);
+    if (!pod || pod.metadata.uid !== uid || pod.metadata.deletionTimestamp || pod.status?.phase !== 'Running') return;
+    writeStatus(this.store, pods, pod, {
+      ...pod.status,
+      conditions: conditions(pod.status?.conditions, true, 'ContainersNotReady'),
+      containerStatuses: (pod.status?.containerStatuses ?? []).map((c: Record<string, unknown>) => ({ ...c, ready: true })),
     });
   }
 }
