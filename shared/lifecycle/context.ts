@@ -153,7 +153,7 @@ export function openLifecycle<I extends CommonInputs>(task: string, ctx: TaskCon
         return await body();
       } catch (err) {
         // The run summary shows a failed step too: what went wrong, and the slots as last seen.
-        if (state) attachSummary({ ...this.summary(state, `Blue/green ${task} of ${inputs.app.name} failed`, [(err as Error).message]), outcome: 'failed' });
+        if (state) attachSummary({ ...this.summary(state, (err as Error).message, []), outcome: 'failed' });
         throw err;
       } finally {
         // A lease we cannot give back expires on its own; the step's own outcome is what matters.
