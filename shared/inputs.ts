@@ -14,6 +14,7 @@ import {
 } from './inputsource';
 import { readChart, readSecretValues, readValueFiles } from './chartinputs';
 import { readRouting } from './routinginputs';
+import { type GateInputs, readGateInputs } from './gates/inputs';
 import { helmDriver } from './releases';
 import { registerSecret } from './secrets';
 import * as v from './validate';
@@ -170,6 +171,8 @@ export interface RouteTrafficInputs extends CommonInputs {
   /** Share of real users to send to staging after the checks pass (0-100). */
   trafficPercent: number;
   timeout: string;
+  /** Metric gates watched after the checks pass and users reach the slot (undefined: none). */
+  gates?: GateInputs;
 }
 
 export type RetirePolicy = 'delete' | 'keep';
@@ -180,6 +183,8 @@ export interface OnSuccessInputs extends CommonInputs {
   checkIntervalSeconds: number;
   retire: RetirePolicy;
   drainSeconds: number;
+  /** Metric gates watched on the staged slot right before the switch (undefined: none). */
+  gates?: GateInputs;
 }
 
 export interface OnFailureInputs extends CommonInputs {
@@ -239,16 +244,19 @@ export function readRouteTrafficInputs(src: InputSource = agentInputs()): RouteT
     helmTest: r.bool('helmTest', INPUT_DEFAULTS.helmTest),
     trafficPercent,
     timeout: r.duration('timeout', INPUT_DEFAULTS.routeTrafficTimeout),
+    gates: readGateInputs(r, common.connection),
   };
 }
 
 export function readOnSuccessInputs(src: InputSource = agentInputs()): OnSuccessInputs {
   const r = new Reader(src);
+  const common = readCommon(r);
   return {
-    ...readCommon(r),
+    ...common,
     ...readChecks(r),
     retire: r.choice('retirePolicy', RETIRE_POLICIES, INPUT_DEFAULTS.retirePolicy),
     drainSeconds: r.integer('drainSeconds', 0, 3600, INPUT_DEFAULTS.drainSeconds),
+    gates: readGateInputs(r, common.connection),
   };
 }
 

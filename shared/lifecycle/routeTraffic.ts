@@ -10,6 +10,7 @@ import { openLifecycle } from './context';
 import { notDeployed } from './namespaces';
 import { execute } from './steps';
 import { checkSettings } from './validate';
+import { gateWatch, holdGates, preflightGates } from './gates';
 
 export async function routeTraffic(ctx: TaskContext<RouteTrafficInputs>): Promise<void> {
   const lc = openLifecycle('RouteTraffic', ctx);
@@ -29,7 +30,12 @@ export async function routeTraffic(ctx: TaskContext<RouteTrafficInputs>): Promis
 
     // A failed check fails the task; the output says so to later stages (e.g. a condition on a manual step).
     setOutputs({ checksPassed: false });
+    // Metric gates judge the staged slot by its real users, after the checks and once users reach it.
+    const gates = inputs.gates && plan.kind === 'staging' ? gateWatch(inputs.gates, plan.slot, state.routing.production) : undefined;
+    if (inputs.gates && !gates) log.info('Metric gates are not evaluated: this run\'s release is production already (first deploy), there is no staged slot to judge.');
+    if (gates) await preflightGates(lc, gates);
     const notes = await execute(lc, plan.actions, { checks, settings, helmTest: plan.kind === 'staging' && inputs.helmTest });
+    if (gates) notes.push(await holdGates(lc, gates, inputs.trafficPercent ? `with ${inputs.trafficPercent} % of users` : '(testers only, no user share)'));
 
     const after = await lc.readState('Result');
     const version = after.slots[plan.slot].release?.version;

@@ -49,6 +49,12 @@ describe('task.json', () => {
       { ...app, kubernetesServiceEndpoint: 'k8s' },
       { ...app, connectionType: 'Azure Resource Manager', azureSubscriptionEndpoint: 'arm', azureResourceGroup: 'rg', kubernetesCluster: 'aks', router: 'gateway', gatewayName: 'gw' },
       { ...app, connectionType: 'Kubeconfig File', kubeconfigFile: 'kubeconfig', router: 'trafficmanager', trafficManagerConnection: 'tm', trafficManagerResourceGroup: 'rg', trafficManagerProfile: 'p', trafficManagerEndpointType: 'AzureEndpoints' },
+      // Metric gates with each way to authenticate.
+      ...([
+        { metricsAuth: 'bearer', metricsToken: 't' },
+        { metricsAuth: 'basic', metricsUsername: 'u', metricsPassword: 'p' },
+        { metricsAuth: 'azureMonitor', metricsServer: 'https://ws.westeurope.prometheus.monitor.azure.com', metricsAzureConnection: 'arm' },
+      ] as Array<Record<string, string>>).map((auth: Record<string, string>) => ({ ...app, kubernetesServiceEndpoint: 'k8s', gates: 'up >= 1', metricsServer: 'http://prometheus:9090', ...auth })),
     ];
   };
 
