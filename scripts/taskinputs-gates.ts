@@ -1,5 +1,6 @@
 // The task.json inputs of the metric gates (RouteTraffic and OnSuccess), read by shared/gates/inputs.ts.
 import { GATE_DEFAULTS } from '../shared/gates/inputs';
+import { TRAFFIC_STEP_SECONDS_DEFAULT } from '../shared/progressive';
 import type { TaskGroup, TaskInput } from './taskinputs';
 
 export const GATES_GROUP: TaskGroup = { name: 'gates', displayName: 'Metric gates (Prometheus)', isExpanded: false };
@@ -64,3 +65,23 @@ export function gateInputs(task: 'RouteTraffic' | 'OnSuccess'): TaskInput[] {
     },
   ];
 }
+
+/** RouteTraffic's progressive traffic (shares of users step by step, gates watched at each). */
+export const TRAFFIC_STEP_INPUTS: TaskInput[] = [
+  {
+    name: 'trafficSteps',
+    type: 'string',
+    label: 'Traffic steps (%)',
+    helpMarkDown:
+      'Instead of one traffic share: shares of real users sent to the staging slot one after the other, e.g. `10, 25, 50`, each held for the step time while the metric gates are watched; the first failed gate takes all users off the slot. Not available with AGIC. Leave Traffic to staging at 0.',
+    groupName: 'checks',
+  },
+  {
+    name: 'trafficStepSeconds',
+    type: 'string',
+    label: 'Step time (seconds)',
+    defaultValue: TRAFFIC_STEP_SECONDS_DEFAULT,
+    helpMarkDown: 'How long each traffic step is held (the metric gates are evaluated every gate interval meanwhile) before the next one.',
+    groupName: 'checks',
+  },
+];

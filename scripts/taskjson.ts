@@ -15,7 +15,7 @@ import {
   type TaskInput,
 } from './taskinputs';
 import { GATEWAY_INPUTS, TRAFFIC_MANAGER_INPUTS } from './taskinputs-routers';
-import { GATES_GROUP, gateInputs } from './taskinputs-gates';
+import { GATES_GROUP, gateInputs, TRAFFIC_STEP_INPUTS } from './taskinputs-gates';
 
 export const repoRoot = path.resolve(__dirname, '..', '..');
 export type TaskFolder = 'Deploy' | 'RouteTraffic' | 'OnSuccess' | 'OnFailure';
@@ -136,6 +136,7 @@ const SPECS: Record<TaskFolder, TaskSpec> = {
         helpMarkDown: "Also run the chart's tests (`helm test`) against the staged release." },
       { name: 'trafficPercent', type: 'string', label: 'Traffic to staging (%)', defaultValue: INPUT_DEFAULTS.trafficPercent, groupName: 'checks',
         helpMarkDown: 'Share of real users sent to the staging slot after the checks pass, 0-100 (not available with AGIC). 0: testers only.' },
+      ...TRAFFIC_STEP_INPUTS,
       { name: 'timeout', type: 'string', label: 'Timeout', defaultValue: INPUT_DEFAULTS.routeTrafficTimeout, groupName: 'checks',
         helpMarkDown: 'How long helm test and the routing changes may take (helm duration, e.g. `5m0s`).' },
       ...gateInputs('RouteTraffic'),

@@ -15,6 +15,7 @@ import {
 import { readChart, readSecretValues, readValueFiles } from './chartinputs';
 import { readRouting } from './routinginputs';
 import { type GateInputs, readGateInputs } from './gates/inputs';
+import { readTrafficSteps, type TrafficSteps } from './progressive';
 import { helmDriver } from './releases';
 import { registerSecret } from './secrets';
 import * as v from './validate';
@@ -173,6 +174,8 @@ export interface RouteTrafficInputs extends CommonInputs {
   timeout: string;
   /** Metric gates watched after the checks pass and users reach the slot (undefined: none). */
   gates?: GateInputs;
+  /** Progressive shares of users instead of one trafficPercent (undefined: none). */
+  trafficSteps?: TrafficSteps;
 }
 
 export type RetirePolicy = 'delete' | 'keep';
@@ -238,13 +241,19 @@ export function readRouteTrafficInputs(src: InputSource = agentInputs()): RouteT
       "Input 'trafficPercent' must be 0 with router 'appgw': Application Gateway Ingress Controller routes by host and path only and cannot split traffic by percentage.",
     );
   }
+  const gates = readGateInputs(r, common.connection);
+  const trafficSteps = readTrafficSteps(r, common.routing.router, trafficPercent);
+  if (gates && trafficSteps && trafficSteps.seconds < gates.settings.intervalSeconds) {
+    throw new v.InputError(`Input 'trafficStepSeconds' (${trafficSteps.seconds} s) is shorter than 'gateInterval' (${gates.settings.intervalSeconds} s); the gates would not be evaluated at each step.`);
+  }
   return {
     ...common,
     ...readChecks(r),
     helmTest: r.bool('helmTest', INPUT_DEFAULTS.helmTest),
     trafficPercent,
     timeout: r.duration('timeout', INPUT_DEFAULTS.routeTrafficTimeout),
-    gates: readGateInputs(r, common.connection),
+    gates,
+    trafficSteps,
   };
 }
 

@@ -65,14 +65,15 @@ export async function preflightGates(lc: Lifecycle<CommonInputs>, w: GateWatch):
  * Watches the gates on the slot for the configured duration. On failure: users off the slot at once
  * (when it has a share), the validation this run recorded for it revoked, and an error.
  */
-export async function holdGates(lc: Lifecycle<CommonInputs>, w: GateWatch, when: string): Promise<string> {
+export async function holdGates(lc: Lifecycle<CommonInputs>, w: GateWatch, when: string, durationSeconds?: number): Promise<string> {
   const { log, router } = lc;
-  const { settings, gates } = w.inputs;
+  const { gates } = w.inputs;
+  const settings = durationSeconds === undefined ? w.inputs.settings : { ...w.inputs.settings, durationSeconds };
   const title = `Watch ${gates.length} metric gate(s) on slot ${w.slot} ${when}: every ${settings.intervalSeconds} s, ${evaluationCount(settings)} time(s)`;
   const result = await log.step(title, () => watchGates(gates, settings, { query: queryOf(w), values: placeholders(lc, w.slot, w.production), log: log.info }));
   if (result.ok) return `Metric gates passed on slot ${w.slot} (${result.evaluations} evaluations of ${gates.map((g) => g.name).join(', ')}).`;
 
-  const message = failureMessage(result, settings);
+  const message = `${failureMessage(result, settings)} Watched on slot ${w.slot} ${when}.`;
   log.warn(message);
   const routing = await router.observe();
   let withdrawn = '';

@@ -55,6 +55,8 @@ describe('task.json', () => {
         { metricsAuth: 'basic', metricsUsername: 'u', metricsPassword: 'p' },
         { metricsAuth: 'azureMonitor', metricsServer: 'https://ws.westeurope.prometheus.monitor.azure.com', metricsAzureConnection: 'arm' },
       ] as Array<Record<string, string>>).map((auth: Record<string, string>) => ({ ...app, kubernetesServiceEndpoint: 'k8s', gates: 'up >= 1', metricsServer: 'http://prometheus:9090', ...auth })),
+      // Progressive traffic.
+      { ...app, kubernetesServiceEndpoint: 'k8s', trafficSteps: '10, 25, 50' },
     ];
   };
 

@@ -6,6 +6,8 @@ import type { PodAnswer, ServiceRef } from './types';
 
 export const RELEASE_LABEL = 'app.kubernetes.io/instance';
 export const FAIL_ANNOTATION = 'bluegreen.test/fail';
+export const FAIL_PERCENT_ANNOTATION = 'bluegreen.test/fail-percent';
+export const FAIL_PATH_ANNOTATION = 'bluegreen.test/fail-path';
 
 export function labelsMatch(selector: Record<string, string> | undefined, labels: Record<string, string> | undefined): boolean {
   if (!selector || Object.keys(selector).length === 0) return false;
@@ -77,16 +79,18 @@ export function podFails(pod: KubeObject): boolean {
 
 /**
  * A pod that fails a share of its requests (env FAIL_PERCENT=20, only under FAIL_PATH when set, e.g.
- * `/api`): a version whose health endpoint passes every check while real users' requests fail. The share
+ * `/api`; or the annotations bluegreen.test/fail-percent and fail-path, set on running pods): a version
+ * whose health endpoint passes every check while real users' requests fail. The share
  * is exact and deterministic per pod: request n fails when floor(n * p / 100) steps up.
  */
 export class FailureShare {
   private readonly served = new Map<string, number>();
 
   fails(pod: KubeObject, path: string): boolean {
-    const percent = Number(envOf(pod, 'FAIL_PERCENT') ?? 0);
+    // The annotations let a test make running pods degrade (env is fixed for a pod's life, annotations are not).
+    const percent = Number(envOf(pod, 'FAIL_PERCENT') ?? pod.metadata.annotations?.[FAIL_PERCENT_ANNOTATION] ?? 0);
     if (!(percent > 0)) return false;
-    const under = envOf(pod, 'FAIL_PATH') || '/';
+    const under = envOf(pod, 'FAIL_PATH') || pod.metadata.annotations?.[FAIL_PATH_ANNOTATION] || '/';
     if (!path.startsWith(under)) return false;
     const key = `${pod.metadata.namespace}/${pod.metadata.name}/${pod.metadata.uid ?? ''}`;
     const n = (this.served.get(key) ?? 0) + 1;
@@ -106,6 +110,6 @@ export function answerFromPod(pod: KubeObject, path: string, host: string, share
     host,
   };
   if (podFails(pod)) return { status: 500, body: { ...body, error: 'pod told to fail' } };
-  if (share?.fails(pod, path)) return { status: 500, body: { ...body, error: `pod fails ${envOf(pod, 'FAIL_PERCENT')} % of its requests` } };
+  if (share?.fails(pod, path)) return { status: 500, body: { ...body, error: 'pod fails a share of its requests' } };
   return { status: 200, body };
 }
