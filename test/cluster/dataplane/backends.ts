@@ -88,7 +88,7 @@ export class FailureShare {
 
   fails(pod: KubeObject, path: string): boolean {
     // The annotations let a test make running pods degrade (env is fixed for a pod's life, annotations are not).
-    const percent = Number(envOf(pod, 'FAIL_PERCENT') ?? pod.metadata.annotations?.[FAIL_PERCENT_ANNOTATION] ?? 0);
+    const percent = Number(envOf(pod, 'FAIL_PERCENT') || 0) || Number(pod.metadata.annotations?.[FAIL_PERCENT_ANNOTATION] ?? 0);
     if (!(percent > 0)) return false;
     const under = envOf(pod, 'FAIL_PATH') || pod.metadata.annotations?.[FAIL_PATH_ANNOTATION] || '/';
     if (!path.startsWith(under)) return false;
