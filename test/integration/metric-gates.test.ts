@@ -6,13 +6,15 @@
 // its checks pass, RouteTraffic sends it 30 % of users, the success-rate gate sees the failures, users are
 // taken off v2 at once and OnFailure removes it; production (v1) never fails a request. v3 is healthy:
 // its gates pass in RouteTraffic, and in OnSuccess (through Azure Monitor with an Entra token) right
-// before the switch.
+// before the switch. v4 passes RouteTraffic, then degrades: OnSuccess's gates catch it before the switch.
 import * as assert from 'node:assert/strict';
 import { fakeEntra } from '../cluster/azure/aad';
 import { azureMonitorHandler, type MonitorCall } from '../cluster/azure/monitor';
 import { type FakeAzureServer, startFakeAzure, TEST_CA_CERT } from '../cluster/azure/server';
 import type { TaskRun } from '../cluster/agent';
+import { FAIL_PATH_ANNOTATION, FAIL_PERCENT_ANNOTATION } from '../cluster/dataplane/backends';
 import type { ProbeResult } from '../cluster/probe';
+import { RESOURCES } from '../cluster/store';
 import { type Prometheus, requirePrometheus, startPrometheus } from '../cluster/prometheus';
 import { activeRelease, phase, releasesIn } from './expect';
 import { checksFor, type Env, startEnv, version } from './env';
@@ -45,6 +47,7 @@ describe('metric gates: real users judged through Prometheus (ingress-nginx, hel
   const runs: Record<string, TaskRun> = {};
   let result: ProbeResult;
   let canaryWeightAfterBreach: string | undefined;
+  let canaryWeightAfterOnSuccessBreach: string | undefined;
   let recordAfterBreach = '';
 
   before(async function () {
@@ -92,6 +95,20 @@ describe('metric gates: real users judged through Prometheus (ingress-nginx, hel
     runs.refused3 = await env.task('OnSuccess', 3, { ...checksFor('3.0.0'), ...gates, metricsServer: azure.url, metricsAuth: 'bearer', metricsToken: WRONG_TOKEN });
     probe.mark('promote v3');
     runs.success3 = await env.task('OnSuccess', 3, { ...checksFor('3.0.0'), ...viaAzureMonitor });
+    probe.mark('deploy v4');
+    runs.deploy4 = await env.task('Deploy', 4, version('4.0.0'));
+    runs.route4 = await env.task('RouteTraffic', 4, { ...checksFor('4.0.0'), trafficPercent: '30' });
+    // v4 passed RouteTraffic (no gates there), then degrades while it waits for promotion.
+    probe.mark('v4 degrades');
+    const pods = RESOURCES.find((r) => r.kind === 'Pod')!;
+    for (const pod of env.cluster.store.ofKind('Pod', 'calc').filter((p) => p.metadata.labels?.['app.kubernetes.io/instance'] === 'calc-blue')) {
+      pod.metadata.annotations = { ...pod.metadata.annotations, [FAIL_PERCENT_ANNOTATION]: '50', [FAIL_PATH_ANNOTATION]: '/api' };
+      env.cluster.store.put(pods, pod);
+    }
+    runs.success4 = await env.task('OnSuccess', 4, { ...checksFor('4.0.0'), ...gates });
+    canaryWeightAfterOnSuccessBreach = env.cluster.store.ofKind('Ingress', 'calc').find((i) => i.metadata.name === 'calc-preview')?.metadata.annotations?.['nginx.ingress.kubernetes.io/canary-weight'];
+    probe.mark('reject v4');
+    runs.failure4 = await env.task('OnFailure', 4);
     probe.mark('after');
     await new Promise((r) => setTimeout(r, 500));
     result = await probe.stop();
@@ -127,9 +144,9 @@ describe('metric gates: real users judged through Prometheus (ingress-nginx, hel
     const route = phase(result, 'route v2');
     const failed = result.records.filter((r) => r.failed);
     assert.ok(route.versions['2.0.0'] > 0 && route.failures > 0, `v2 served users and failed some: ${JSON.stringify(route)}`);
-    for (const r of failed) assert.deepEqual([r.version, r.status, r.phase], ['2.0.0', 500, 'route v2'], `only v2's own share failed: ${JSON.stringify(r)}`);
+    for (const r of failed.filter((f) => f.phase === 'route v2')) assert.deepEqual([r.version, r.status], ['2.0.0', 500], `only v2's own share failed: ${JSON.stringify(r)}`);
     assert.ok(route.failures < route.versions['2.0.0'] * 0.5, 'the failures are within v2 share');
-    for (const p of ['reject v2', 'deploy v3', 'route v3', 'promote v3, refused token', 'promote v3', 'after']) assert.equal(phase(result, p).failures, 0, `${p}: ${JSON.stringify(phase(result, p).statuses)}`);
+    for (const p of ['reject v2', 'deploy v3', 'route v3', 'promote v3, refused token', 'promote v3', 'deploy v4', 'reject v4', 'after']) assert.equal(phase(result, p).failures, 0, `${p}: ${JSON.stringify(phase(result, p).statuses)}`);
     assert.equal(phase(result, 'reject v2').versions['2.0.0'], undefined, 'no user reached v2 after RouteTraffic failed');
   });
 
@@ -162,5 +179,20 @@ describe('metric gates: real users judged through Prometheus (ingress-nginx, hel
     assert.ok(tokens.length > 0, 'an Entra token was issued for Azure Monitor');
     for (const t of tokens) assertMasked(runs.success3, t.token);
     assert.ok(phase(result, 'after').versions['3.0.0'] > 0);
+  });
+
+  it('a staged version that degrades before promotion fails its gates in OnSuccess: users withdrawn, production never switched', () => {
+    expectOutcome(runs.route4, 'Succeeded');
+    expectOutcome(runs.success4, 'Failed');
+    assert.match(runs.success4.message, /Metric gate success-rate failed: .* Watched on slot blue before the switch\. Real users were taken off slot blue\. Production \(slot green\) was not changed\./);
+    assert.doesNotMatch(runs.success4.log, /Switch production/);
+    assert.equal(canaryWeightAfterOnSuccessBreach, '0');
+    expectOutcome(runs.failure4, 'Succeeded');
+    assert.equal(activeRelease(env), 'calc-green');
+    assert.deepEqual(releasesIn(env, 'calc'), ['calc-green']);
+    const degraded = phase(result, 'v4 degrades');
+    assert.ok(degraded.failures > 0, 'v4 failed some users before the gate caught it');
+    for (const r of result.records.filter((f) => f.failed && f.phase === 'v4 degrades')) assert.deepEqual([r.version, r.status], ['4.0.0', 500], JSON.stringify(r));
+    assert.equal(phase(result, 'reject v4').versions['4.0.0'], undefined, 'no user reached v4 after OnSuccess failed');
   });
 });
