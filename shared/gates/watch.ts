@@ -22,6 +22,8 @@ export interface Evaluation {
   verdict: Verdict;
   /** For the log: "0.9731 (>= 0.99 not met)", "no data", "error: ...". */
   detail: string;
+  /** Set when the server gave no number (unreachable, timed out, refused): why. */
+  unanswered?: string;
   /** Set when the query could not be run at all because the setting is wrong: fails the gate at once. */
   fatal?: string;
 }
@@ -35,7 +37,7 @@ export async function evaluate(gate: Gate, query: Query, values: PlaceholderValu
   const result = await query(fillPlaceholders(gate.query, values));
   if (result.kind === 'error') {
     // An unanswered query cannot prove the version healthy: it counts as a breach (withdrawing is the safe side).
-    return { gate, verdict: 'breach', detail: `could not be evaluated: ${result.message}`, fatal: result.permanent ? result.message : undefined };
+    return { gate, verdict: 'breach', detail: `could not be evaluated: ${result.message}`, unanswered: result.message, fatal: result.permanent ? result.message : undefined };
   }
   const data = result.series.filter((s) => !Number.isNaN(s.value));
   if (!data.length) {

@@ -51,12 +51,11 @@ const queryOf = (w: GateWatch) => (promql: string) => instantQuery(w.server, pro
 export async function preflightGates(lc: Lifecycle<CommonInputs>, w: GateWatch): Promise<void> {
   await lc.log.step(`Check the metric gates against ${w.server.describe}`, async () => {
     const values = placeholders(lc, w.slot, w.production);
-    const results = await Promise.all(w.inputs.gates.map((g) => evaluate(g, queryOf(w), values, 'pass')));
+    // Judged with the real setting, but only to show where each gate stands now: no data yet is normal.
+    const results = await Promise.all(w.inputs.gates.map((g) => evaluate(g, queryOf(w), values, w.inputs.settings.noData)));
     for (const e of results) {
-      if (e.detail.startsWith('could not be evaluated')) {
-        throw new Error(`Metric gate ${e.gate.name} ${e.detail}. Nothing was changed.`);
-      }
-      lc.log.info(`${e.gate.name}: now ${e.detail.replace(/, counted as passing \(gateNoData: pass\)/, '')}`);
+      if (e.unanswered) throw new Error(`Metric gate ${e.gate.name} could not be evaluated: ${e.unanswered}. Nothing was changed.`);
+      lc.log.info(`${e.gate.name}: now ${e.detail.replace(/, counted as .*$/, '')}`);
     }
   });
 }
