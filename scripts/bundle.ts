@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { buildSync } from 'esbuild';
 
 export const repoRoot = path.resolve(__dirname, '..', '..');
-export const TASKS = ['Deploy', 'RouteTraffic', 'OnSuccess', 'OnFailure'] as const;
+export const TASKS = ['Deploy', 'RouteTraffic', 'OnSuccess', 'OnFailure', 'Rollback'] as const;
 export const buildTasksDir = path.join(repoRoot, 'build', 'tasks');
 /** Build by-products that must not ship in a task folder (the agent needs none of them). */
 export const buildMetaDir = path.join(repoRoot, 'build', 'meta');

@@ -1,4 +1,4 @@
-// Measures what the closing note of the foundation issue reports: the .vsix size, each bundle's size,
+// Measures what a release note reports about the package: the .vsix size, each bundle's size,
 // and each bundle's cold start (`node index.js` in an empty folder with no inputs, to exit; median of
 // several runs). Run after `npm run build`: `node dist/scripts/measure-package.js [runs]`.
 import { spawnSync } from 'node:child_process';

@@ -11,6 +11,7 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { buildMetaDir, buildTasksDir, repoRoot, TASKS } from './bundle';
+import { repositoryUrl } from './taskjson';
 
 export interface PackageOptions {
   overridesFile: string;
@@ -82,6 +83,43 @@ function writeThirdPartyNotices(file: string): void {
   fs.writeFileSync(file, `${header}${separator}${sections.join(separator)}\n`);
 }
 
+/** Where the .vsix is assembled from: the manifest's files, the overview with its links made absolute. */
+const stageDir = path.join(repoRoot, 'build', 'package');
+
+/**
+ * The marketplace shows the overview outside the repository, where a relative link (docs/settings.md)
+ * leads nowhere: in the packaged copy, links into the repository point at it on the web (images stay in
+ * the package). The repository's address comes from package.json, the one place it is written, and goes
+ * into the manifest's repository and links too.
+ */
+export function marketplaceOverview(markdown: string, repository: string): string {
+  return markdown.replace(/\]\((?!https?:|#|images\/)([^)\s]+)\)/g, (_, target: string) => `](${repository}/blob/main/${target.replace(/^\.\//, '')})`);
+}
+
+export function manifestLinks(repository: string): Record<string, unknown> {
+  return {
+    repository: { type: 'git', uri: repository },
+    links: {
+      getstarted: { uri: `${repository}#readme` },
+      learn: { uri: `${repository}/blob/main/docs/tasks.md` },
+      support: { uri: `${repository}/issues` },
+      repository: { uri: repository },
+      license: { uri: `${repository}/blob/main/LICENSE` },
+    },
+  };
+}
+
+function stagePackage(files: string[]): string {
+  fs.rmSync(stageDir, { recursive: true, force: true });
+  fs.mkdirSync(stageDir, { recursive: true });
+  const repository = repositoryUrl();
+  const manifest = { ...JSON.parse(fs.readFileSync(path.join(repoRoot, 'vss-extension.json'), 'utf8')), ...manifestLinks(repository) };
+  fs.writeFileSync(path.join(stageDir, 'vss-extension.json'), JSON.stringify(manifest, null, 2));
+  fs.writeFileSync(path.join(stageDir, 'overview.md'), marketplaceOverview(fs.readFileSync(path.join(repoRoot, 'overview.md'), 'utf8'), repository));
+  for (const file of files) fs.cpSync(path.join(repoRoot, file), path.join(stageDir, file), { recursive: true });
+  return stageDir;
+}
+
 export function packageExtension(options: PackageOptions): string {
   const overrides = readOverrides(options.overridesFile);
   for (const task of TASKS) {
@@ -92,7 +130,8 @@ export function packageExtension(options: PackageOptions): string {
   stampTaskVersions(overrides.version);
   writeThirdPartyNotices(path.join(repoRoot, 'build', 'ThirdPartyNotices.txt'));
   fs.mkdirSync(options.outDir, { recursive: true });
-  const manifest = JSON.parse(fs.readFileSync(path.join(repoRoot, 'vss-extension.json'), 'utf8')) as { id: string };
+  const manifest = JSON.parse(fs.readFileSync(path.join(repoRoot, 'vss-extension.json'), 'utf8')) as { id: string; files: Array<{ path: string }> };
+  const root = stagePackage(manifest.files.map((f) => f.path));
   const vsix = path.join(options.outDir, `${overrides.publisher}.${(overrides.id as string | undefined) ?? manifest.id}-${overrides.version}.vsix`);
   fs.rmSync(vsix, { force: true });
   const tfx = path.join(repoRoot, 'node_modules', '.bin', process.platform === 'win32' ? 'tfx.cmd' : 'tfx');
@@ -100,7 +139,7 @@ export function packageExtension(options: PackageOptions): string {
     tfx,
     [
       'extension', 'create',
-      '--root', repoRoot,
+      '--root', root,
       '--manifest-globs', 'vss-extension.json',
       '--overrides-file', path.resolve(options.overridesFile),
       '--output-path', vsix,

@@ -1,7 +1,7 @@
 // The task.json inputs of the Gateway API and Traffic Manager routers (shown only for their router).
 import { TRAFFIC_MANAGER_TTL_MARGIN } from '../shared/routinginputs';
 import { INPUT_DEFAULTS } from '../shared/inputsource';
-import { editable, type TaskInput } from './taskinputs';
+import { editable, type TaskInput, wholeNumber } from './taskinputs';
 
 const GATEWAY = 'router = gateway';
 const TRAFFIC_MANAGER = 'router = trafficmanager';
@@ -50,8 +50,11 @@ export const TRAFFIC_MANAGER_INPUTS: TaskInput[] = [
     name: 'trafficManagerConnection',
     type: 'connectedService:AzureRM',
     label: 'Traffic Manager subscription',
+    // Required in the classic editor, whose resource group and profile pick lists are read through it; in
+    // YAML (where visible-only inputs are optional) an empty value means the cluster's Azure connection.
+    required: true,
     visibleRule: TRAFFIC_MANAGER,
-    helpMarkDown: "Azure Resource Manager connection allowed to change the Traffic Manager profile. Empty: the cluster's Azure connection.",
+    helpMarkDown: "Azure Resource Manager connection allowed to change the Traffic Manager profile; the resource group and profile lists are read through it. In YAML it may be left out when the cluster connection is an Azure Resource Manager connection with that right.",
     groupName: 'trafficManager',
   },
   {
@@ -109,6 +112,7 @@ export const TRAFFIC_MANAGER_INPUTS: TaskInput[] = [
     type: 'string',
     label: 'DNS TTL margin (seconds)',
     defaultValue: TRAFFIC_MANAGER_TTL_MARGIN,
+    validation: wholeNumber(0, 3600),
     visibleRule: TRAFFIC_MANAGER,
     helpMarkDown:
       "Clients keep a resolved address for the profile's DNS TTL, and some a little longer: a slot whose endpoint was disabled keeps serving for the TTL plus this margin before it is removed.",

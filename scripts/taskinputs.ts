@@ -1,4 +1,4 @@
-// The task.json inputs of the four tasks, written once. Names, defaults and pick lists match what
+// The task.json inputs of the five tasks, written once. Names, defaults and pick lists match what
 // shared/inputs.ts reads (a unit test holds the two together); YAML aliases follow Microsoft's HelmDeploy
 // and KubernetesManifest tasks so users can reuse what they know.
 import { ROUTER_KINDS } from '../shared/model';
@@ -16,7 +16,24 @@ export interface TaskInput {
   aliases?: string[];
   options?: Record<string, string>;
   properties?: Record<string, string>;
+  /** Checked by the classic editor as the user types (the tasks check again at run time). */
+  validation?: { expression: string; message: string };
 }
+
+/** A value may always be a pipeline variable, resolved only at run time. */
+const VARIABLE = '\\$\\(.+\\)';
+/** Classic-editor validation of a whole number in [min, max] (a range the task enforces again). */
+export function wholeNumber(min: number, max: number): TaskInput['validation'] {
+  return { expression: `isMatch(value, '^(\\d{1,6}|${VARIABLE})$', 'IgnoreCase')`, message: `Enter a whole number from ${min} to ${max}, or a variable such as $(seconds).` };
+}
+export const PERCENT: TaskInput['validation'] = {
+  expression: `isMatch(value, '^(100|[1-9]?\\d|${VARIABLE})$', 'IgnoreCase')`,
+  message: 'Enter a whole percentage from 0 to 100, or a variable.',
+};
+export const DURATION: TaskInput['validation'] = {
+  expression: `isMatch(value, '^((\\d+(\\.\\d+)?(ns|us|ms|s|m|h))+|0|${VARIABLE})$', 'IgnoreCase')`,
+  message: 'Enter a helm duration such as 10m0s, 90s or 1h30m, or a variable.',
+};
 
 export interface TaskGroup {
   name: string;
@@ -183,8 +200,10 @@ export const ROUTING_INPUTS: TaskInput[] = [
     name: 'host',
     type: 'string',
     label: 'Host name',
+    required: true,
+    visibleRule: 'router = nginx || router = appgw || router = gateway',
     helpMarkDown:
-      'Public host name of the app, e.g. `calc.contoso.com`. Required for ingress-nginx and AGIC; with Gateway API the default host name of the HTTPRoute. HTTP checks send it as the Host header.',
+      'Public host name of the app, e.g. `calc.contoso.com`. Required for ingress-nginx, AGIC and Gateway API (there the default host name of the HTTPRoute; YAML may give `hostnames` instead). HTTP checks send it as the Host header. With Traffic Manager (YAML only): the Host header of the checks; empty: the profile\'s DNS name.',
     groupName: 'routing',
   },
   {
@@ -243,6 +262,7 @@ export const ROUTING_INPUTS: TaskInput[] = [
     type: 'string',
     label: 'Service port',
     visibleRule: 'routingOwnership = managed',
+    validation: wholeNumber(1, 65535),
     helpMarkDown: "Port of the app's own Service that the routing objects forward to. Empty: the Service's first port.",
     groupName: 'routing',
   },
@@ -300,6 +320,7 @@ export const ADVANCED_INPUTS: TaskInput[] = [
     type: 'string',
     label: 'Lock timeout (seconds)',
     defaultValue: INPUT_DEFAULTS.lockTimeout,
+    validation: wholeNumber(0, 86400),
     helpMarkDown: 'How long to wait while another pipeline runs a lifecycle step of the same app (one at a time per app, by a lease in the cluster).',
     groupName: 'advanced',
   },
@@ -307,6 +328,7 @@ export const ADVANCED_INPUTS: TaskInput[] = [
     name: 'settleSeconds',
     type: 'string',
     label: 'Routing settle time (seconds)',
+    validation: wholeNumber(0, 3600),
     helpMarkDown:
       "How long to let the router's controller apply a routing change before relying on it. Empty: the router's own default (a few seconds for ingress-nginx, longer for Application Gateway).",
     groupName: 'advanced',
@@ -324,6 +346,17 @@ export function checkAddressInput(groupName: string): TaskInput {
   };
 }
 
+export function checksCaInput(groupName: string): TaskInput {
+  return {
+    name: 'checksCaCertificate',
+    type: 'string',
+    label: 'CA certificate for checks',
+    helpMarkDown:
+      'Optional CA the HTTP checks trust besides the system\'s, for an ingress or a proxy with a certificate from an internal CA: the path of a PEM file (e.g. from a Download secure file step) or the PEM text. See docs/proxy.md.',
+    groupName,
+  };
+}
+
 export function checksInputs(): TaskInput[] {
   return [
     {
@@ -332,7 +365,7 @@ export function checksInputs(): TaskInput[] {
       label: 'HTTP checks',
       properties: multiline,
       helpMarkDown:
-        'One check per line, run against the staging slot until all pass or the timeout ends, e.g. `GET /ping expect 200 contains $(Build.BuildId)`.',
+        'One check per line: `[staging:|production:] METHOD PATH [header NAME=VALUE ...] expect STATUS [contains TEXT]`. METHOD is GET, HEAD, POST, PUT, DELETE, OPTIONS or PATCH; STATUS an exact status (`200`) or a class (`2xx`); `contains` looks for the text in the body. A check targets the staging slot unless it starts with `production:`. All checks run until they all pass or the timeout ends; `#` starts a comment. Example: `GET /ping expect 200 contains $(Build.BuildId)`.',
       groupName: 'checks',
     },
     {
@@ -340,6 +373,7 @@ export function checksInputs(): TaskInput[] {
       type: 'string',
       label: 'Check timeout (seconds)',
       defaultValue: INPUT_DEFAULTS.checkTimeout,
+      validation: wholeNumber(1, 3600),
       helpMarkDown: 'How long the checks may keep failing before the task fails.',
       groupName: 'checks',
     },
@@ -348,9 +382,11 @@ export function checksInputs(): TaskInput[] {
       type: 'string',
       label: 'Check interval (seconds)',
       defaultValue: INPUT_DEFAULTS.checkInterval,
+      validation: wholeNumber(1, 3600),
       helpMarkDown: 'Pause between two rounds of checks.',
       groupName: 'checks',
     },
     checkAddressInput('checks'),
+    checksCaInput('checks'),
   ];
 }

@@ -4,10 +4,15 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { INPUT_DEFAULTS } from '../shared/inputsource';
+import { SETTING_INPUTS } from '../shared/settings';
 import {
   APP_INPUTS,
   checkAddressInput,
+  checksCaInput,
   checksInputs,
+  DURATION,
+  PERCENT,
+  wholeNumber,
   CLUSTER_INPUTS,
   ADVANCED_INPUTS,
   ROUTING_INPUTS,
@@ -18,11 +23,23 @@ import { GATEWAY_INPUTS, TRAFFIC_MANAGER_INPUTS } from './taskinputs-routers';
 import { GATES_GROUP, gateInputs, TRAFFIC_STEP_INPUTS } from './taskinputs-gates';
 
 export const repoRoot = path.resolve(__dirname, '..', '..');
-export type TaskFolder = 'Deploy' | 'RouteTraffic' | 'OnSuccess' | 'OnFailure';
+export type TaskFolder = 'Deploy' | 'RouteTraffic' | 'OnSuccess' | 'OnFailure' | 'Rollback';
 
-/** Agent 4.265.1 is the first with the Node24 handler; Node20_1 stays as the fallback the agent picks on systems where it cannot run Node 24. */
-export const MINIMUM_AGENT_VERSION = '4.265.1';
-const HELP_URL = 'https://github.com/helm-bluegreen/azure-pipelines-helm-bluegreen#readme';
+/**
+ * The oldest agent that runs the tasks: 3.232.1 is the first with the Node20_1 handler. Agents from 4.265.1
+ * also have Node24 and pick it (the highest handler an agent has wins); older ones run Node20_1.
+ */
+export const MINIMUM_AGENT_VERSION = '3.232.1';
+
+/** The repository's address, from package.json's `repository` (the one place it is written). */
+export function repositoryUrl(): string {
+  const pkg = JSON.parse(fs.readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { repository?: { url?: string } | string };
+  const url = typeof pkg.repository === 'string' ? pkg.repository : pkg.repository?.url;
+  if (!url) throw new Error('package.json has no repository url: the task help links and the marketplace page point at it.');
+  return url.replace(/^git\+/, '').replace(/\.git$/, '');
+}
+/** A task's help page: its own section of the docs in the repository. */
+export const helpUrl = (task: TaskFolder): string => `${repositoryUrl()}/blob/main/docs/tasks.md#${task.toLowerCase()}`;
 
 interface TaskSpec {
   id: string;
@@ -71,6 +88,24 @@ function chartInputs(deploy: boolean): TaskInput[] {
 }
 const COMMON_ROUTING = [...ROUTING_INPUTS, ...GATEWAY_INPUTS, ...TRAFFIC_MANAGER_INPUTS];
 
+/** Deploy's deliberate change of the app's settings (shared/settings.ts). */
+const CHANGE_SETTINGS: TaskInput = {
+  name: 'changeSettings', type: 'boolean', label: 'Change the app\'s settings', defaultValue: INPUT_DEFAULTS.changeSettings, groupName: 'routing',
+  helpMarkDown: "Deploy records the app's layout and routing settings in the cluster, and refuses settings that differ from the recorded ones, so that a mistyped router or host never rewrites a live app's routing. Set this to change them on purpose (the namespace layout cannot change).",
+};
+
+/**
+ * The later tasks read the app's settings from the record Deploy wrote: their setting inputs have no
+ * default and are never required (an empty input means "as recorded"), and a value given must agree.
+ */
+function recordedSettings(inputs: TaskInput[]): TaskInput[] {
+  return inputs.map((input) => {
+    if (!(SETTING_INPUTS as readonly string[]).includes(input.name)) return input;
+    const { defaultValue: _default, required: _required, ...rest } = input;
+    return { ...rest, helpMarkDown: `${input.helpMarkDown} Empty: as recorded by Deploy (a value given must match it).` };
+  });
+}
+
 /** Loc strings every task may use (tl.loc in shared/); task-specific ones are added per task. A unit test holds them to the code. */
 const COMMON_MESSAGES: Record<string, string> = { NotDeployed: 'App %s is not deployed (namespace %s does not exist): %s' };
 
@@ -98,13 +133,15 @@ const SPECS: Record<TaskFolder, TaskSpec> = {
         helpMarkDown: 'Values to set, one `key=value` per line (helm `--set` paths, e.g. `image.tag=$(Build.BuildId)`); they win over the value files.' },
       { name: 'secretValues', type: 'multiLine', label: 'Secret values', groupName: 'chart', properties: { resizable: 'true', rows: '2' },
         helpMarkDown: 'Like set values, but each value is masked in the logs and given to helm in a file, never on a command line. Write the values as secret variables, e.g. `db.password=$(dbPassword)`.' },
-      { name: 'timeout', type: 'string', label: 'Timeout', defaultValue: INPUT_DEFAULTS.deployTimeout, groupName: 'chart',
+      { name: 'timeout', type: 'string', label: 'Timeout', defaultValue: INPUT_DEFAULTS.deployTimeout, groupName: 'chart', validation: DURATION,
         helpMarkDown: 'How long helm waits for the release to become ready (helm duration, e.g. `10m0s`).' },
       { name: 'createNamespace', type: 'boolean', label: 'Create namespace', defaultValue: INPUT_DEFAULTS.createNamespace, groupName: 'chart',
         helpMarkDown: "Create the slot's namespace if it does not exist." },
       ...COMMON_ROUTING,
+      CHANGE_SETTINGS,
       ...ADVANCED_INPUTS,
       checkAddressInput('advanced'),
+      checksCaInput('advanced'),
     ],
     outputVariables: [
       { name: 'slot', description: 'Slot this run deployed to (blue or green).' },
@@ -127,22 +164,22 @@ const SPECS: Record<TaskFolder, TaskSpec> = {
     description: 'Check the staged blue/green slot over HTTP (and helm test), then optionally send a share of real users to it.',
     instanceNameFormat: 'Blue/green route traffic $(name)',
     groups: [GROUP.cluster, GROUP.app, { ...GROUP.checks, displayName: 'Validation and traffic' }, GATES_GROUP, ...ROUTING_GROUPS, RERENDER_GROUP, GROUP.advanced],
-    inputs: [
+    inputs: recordedSettings([
       ...CLUSTER_INPUTS,
       ...APP_INPUTS,
       ...chartInputs(false),
       ...checksInputs(),
       { name: 'helmTest', type: 'boolean', label: 'Run helm test', defaultValue: INPUT_DEFAULTS.helmTest, groupName: 'checks',
         helpMarkDown: "Also run the chart's tests (`helm test`) against the staged release." },
-      { name: 'trafficPercent', type: 'string', label: 'Traffic to staging (%)', defaultValue: INPUT_DEFAULTS.trafficPercent, groupName: 'checks',
+      { name: 'trafficPercent', type: 'string', label: 'Traffic to staging (%)', defaultValue: INPUT_DEFAULTS.trafficPercent, groupName: 'checks', validation: PERCENT,
         helpMarkDown: 'Share of real users sent to the staging slot after the checks pass, 0-100 (not available with AGIC). 0: testers only.' },
       ...TRAFFIC_STEP_INPUTS,
-      { name: 'timeout', type: 'string', label: 'Timeout', defaultValue: INPUT_DEFAULTS.routeTrafficTimeout, groupName: 'checks',
+      { name: 'timeout', type: 'string', label: 'Timeout', defaultValue: INPUT_DEFAULTS.routeTrafficTimeout, groupName: 'checks', validation: DURATION,
         helpMarkDown: 'How long helm test and the routing changes may take (helm duration, e.g. `5m0s`).' },
       ...gateInputs('RouteTraffic'),
       ...COMMON_ROUTING,
       ...ADVANCED_INPUTS,
-    ],
+    ]),
     outputVariables: [
       { name: 'stagingSlot', description: 'Slot that was validated.' },
       { name: 'productionSlot', description: 'Slot that serves production.' },
@@ -162,7 +199,7 @@ const SPECS: Record<TaskFolder, TaskSpec> = {
     description: 'Switch production to the validated staging slot in one step, then retire the old slot once it is drained.',
     instanceNameFormat: 'Blue/green promote $(name)',
     groups: [GROUP.cluster, GROUP.app, GROUP.checks, GATES_GROUP, GROUP.retire, ...ROUTING_GROUPS, RERENDER_GROUP, GROUP.advanced],
-    inputs: [
+    inputs: recordedSettings([
       ...CLUSTER_INPUTS,
       ...APP_INPUTS,
       ...chartInputs(false),
@@ -170,12 +207,12 @@ const SPECS: Record<TaskFolder, TaskSpec> = {
       { name: 'retirePolicy', type: 'pickList', label: 'Old slot after promotion', defaultValue: INPUT_DEFAULTS.retirePolicy, groupName: 'retire',
         options: { delete: 'Uninstall its release', keep: 'Keep its release installed, without traffic' },
         helpMarkDown: 'What happens to the previous production slot once no traffic reaches it: uninstall it, or keep it for inspection.' },
-      { name: 'drainSeconds', type: 'string', label: 'Drain time (seconds)', defaultValue: INPUT_DEFAULTS.drainSeconds, groupName: 'retire',
+      { name: 'drainSeconds', type: 'string', label: 'Drain time (seconds)', defaultValue: INPUT_DEFAULTS.drainSeconds, groupName: 'retire', validation: wholeNumber(0, 3600),
         helpMarkDown: 'How long the old slot keeps serving open connections after the switch before it is retired (Traffic Manager adds the profile TTL).' },
       ...gateInputs('OnSuccess'),
       ...COMMON_ROUTING,
       ...ADVANCED_INPUTS,
-    ],
+    ]),
     outputVariables: [
       { name: 'productionSlot', description: 'Slot that serves production after this step.' },
       { name: 'productionVersion', description: 'Version now in production.' },
@@ -193,7 +230,7 @@ const SPECS: Record<TaskFolder, TaskSpec> = {
     description: 'Withdraw the staged blue/green slot; production is left untouched.',
     instanceNameFormat: 'Blue/green reject $(name)',
     groups: [GROUP.cluster, GROUP.app, GROUP.failure, ...ROUTING_GROUPS, RERENDER_GROUP, GROUP.advanced],
-    inputs: [
+    inputs: recordedSettings([
       ...CLUSTER_INPUTS,
       ...APP_INPUTS,
       ...chartInputs(false),
@@ -202,7 +239,8 @@ const SPECS: Record<TaskFolder, TaskSpec> = {
       ...COMMON_ROUTING,
       ...ADVANCED_INPUTS,
       checkAddressInput('advanced'),
-    ],
+      checksCaInput('advanced'),
+    ]),
     outputVariables: [
       { name: 'productionSlot', description: 'Slot that serves production (unchanged).' },
       { name: 'productionVersion', description: 'Version in production.' },
@@ -210,6 +248,35 @@ const SPECS: Record<TaskFolder, TaskSpec> = {
     ],
     messages: {
       Withdrawn: 'Slot %s was withdrawn; production stays on slot %s.',
+    },
+  },
+  Rollback: {
+    id: '6a6981eb-1701-4404-b72d-51eb83c3a17e',
+    name: 'BlueGreenRollback',
+    friendlyName: 'Blue/green: roll back to the previous production',
+    description: 'Return production to the previous version kept in the other slot (retirePolicy: keep): validate it, switch in one step, confirm.',
+    instanceNameFormat: 'Blue/green roll back $(name)',
+    groups: [GROUP.cluster, GROUP.app, GROUP.checks, { name: 'rolledBack', displayName: 'Version rolled back from', isExpanded: true }, ...ROUTING_GROUPS, RERENDER_GROUP, GROUP.advanced],
+    inputs: recordedSettings([
+      ...CLUSTER_INPUTS,
+      ...APP_INPUTS,
+      ...chartInputs(false),
+      ...checksInputs(),
+      { name: 'afterRollback', type: 'pickList', label: 'Version rolled back from', defaultValue: INPUT_DEFAULTS.afterRollback, groupName: 'rolledBack',
+        options: { stage: 'Keep it staged, reachable by testers only, for investigation', remove: 'Uninstall its release once drained' },
+        helpMarkDown: 'What becomes of the version production leaves: staged for investigation (testers reach it as they reach a staged version; the next Deploy replaces it), or uninstalled once no traffic reaches it.' },
+      { name: 'drainSeconds', type: 'string', label: 'Drain time (seconds)', defaultValue: INPUT_DEFAULTS.drainSeconds, groupName: 'rolledBack', validation: wholeNumber(0, 3600), visibleRule: 'afterRollback = remove',
+        helpMarkDown: 'With `remove`: how long the version rolled back from keeps serving open connections before it is uninstalled.' },
+      ...COMMON_ROUTING,
+      ...ADVANCED_INPUTS,
+    ]),
+    outputVariables: [
+      { name: 'productionSlot', description: 'Slot that serves production after the rollback.' },
+      { name: 'productionVersion', description: 'Version in production after the rollback.' },
+      { name: 'rolledBackFrom', description: 'Slot production was taken away from.' },
+    ],
+    messages: {
+      RolledBack: 'Production is back on slot %s (version %s); version %s was rolled back from.',
     },
   },
 };
@@ -257,8 +324,8 @@ export function taskJson(task: TaskFolder): object {
     name: spec.name,
     friendlyName: spec.friendlyName,
     description: spec.description,
-    helpUrl: HELP_URL,
-    helpMarkDown: `[Blue/green deployments with helm: documentation](${HELP_URL})`,
+    helpUrl: helpUrl(task),
+    helpMarkDown: `[How ${spec.friendlyName.replace('Blue/green: ', '')} works](${helpUrl(task)})`,
     category: 'Deploy',
     visibility: ['Build', 'Release'],
     runsOn: ['Agent', 'DeploymentGroup'],

@@ -18,7 +18,9 @@ import {
   ManagedIdentityCredential,
   type TokenCredentialOptions,
 } from '@azure/identity';
+import type { ProxySettings } from '@azure/core-rest-pipeline';
 import type * as TaskLib from 'azure-pipelines-task-lib/task';
+import { activeProxy, azureProxyOptions } from './proxy';
 import { ConnectionError, authParam, endpointAuth, endpointData, endpointUrl, registerSecret, type EndpointAuth } from './connection/endpoint';
 
 // task-lib loads on first use: loading it reads the environment into its vault and writes a key
@@ -41,6 +43,8 @@ export interface AzureCredential {
   clientId: string;
   /** e.g. "service principal 1234... (client secret) in tenant 72f9..." */
   describe: string;
+  /** `proxyOptions` for ARM clients (the agent's proxy unless ARM is bypassed). */
+  armProxy?: ProxySettings;
 }
 
 /** Thrown when Entra ID refuses a sign-in; the message names the identity and what to check. */
@@ -77,9 +81,11 @@ export function azureCredential(endpointId: string | undefined): AzureCredential
   const armUrl = trimSlash(endpointUrl(endpointId) ?? DEFAULT_ARM);
   const authorityHost = trimSlash(endpointData(endpointId, 'environmentAuthorityUrl') ?? DEFAULT_AUTHORITY);
   const tenantId = param('tenantid') ?? '';
+  const proxyOptions = azureProxyOptions(activeProxy(), authorityHost);
   const options: TokenCredentialOptions & { disableInstanceDiscovery: boolean } = {
     authorityHost,
     disableInstanceDiscovery: !isWellKnownAuthority(authorityHost),
+    ...(proxyOptions ? { proxyOptions } : {}),
   };
   const made = makeCredential(endpointId, auth, param, tenantId, options);
   const describe = `${made.who}${tenantId ? ` in tenant ${tenantId}` : ''}`;
@@ -93,6 +99,7 @@ export function azureCredential(endpointId: string | undefined): AzureCredential
     scheme: made.scheme,
     clientId: made.clientId,
     describe,
+    armProxy: azureProxyOptions(activeProxy(), armUrl),
   };
 }
 
@@ -116,8 +123,10 @@ function makeCredential(
   const scheme = (auth.scheme || 'ServicePrincipal').toLowerCase();
   if (scheme === 'managedserviceidentity') {
     const clientId = endpointData(endpointId, 'msiclientId') ?? '';
+    // The instance metadata endpoint (169.254.169.254) is on the agent's own VM: never through a proxy.
+    const { proxyOptions: _direct, ...local } = options;
     return {
-      credential: new ManagedIdentityCredential(clientId ? { ...options, clientId } : options),
+      credential: new ManagedIdentityCredential(clientId ? { ...local, clientId } : local),
       scheme: 'ManagedServiceIdentity',
       clientId,
       who: clientId ? `managed identity ${clientId}` : 'the agent\'s system-assigned managed identity',

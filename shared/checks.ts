@@ -6,6 +6,8 @@
 //   production: GET /healthz expect 2xx
 import * as http from 'node:http';
 import * as https from 'node:https';
+import * as tls from 'node:tls';
+import { activeProxy, tunnelAgent } from './proxy';
 
 export type CheckRole = 'staging' | 'production';
 
@@ -113,6 +115,14 @@ export interface HttpAnswer {
   body: string;
 }
 
+/** What the checks (and the route fence) trust besides the system's CAs: the checksCaCertificate input. */
+let extraCa: string | undefined;
+
+/** Trusts `pem` (PEM certificates) for https checks, in addition to the system's CAs; undefined: only those. */
+export function trustForChecks(pem: string | undefined): void {
+  extraCa = pem;
+}
+
 /** Longest a single request may take, whatever time the step has left. */
 export const REQUEST_CAP_MS = 10_000;
 
@@ -152,6 +162,9 @@ export function request(target: CheckTarget, method: string, path: string, heade
         method,
         headers: { ...(target.host ? { host: target.host } : {}), ...target.headers, ...headers },
         servername: target.host,
+        // Through the agent's proxy (a CONNECT tunnel) unless the address is bypassed.
+        agent: tunnelAgent(activeProxy(), url),
+        ...(extraCa && url.protocol === 'https:' ? { ca: [...tls.rootCertificates, extraCa] } : {}),
       },
       (res) => {
         const chunks: Buffer[] = [];
@@ -169,9 +182,18 @@ export function request(target: CheckTarget, method: string, path: string, heade
       settle(() => reject(err));
       req.destroy(err);
     }, Math.max(0, timeoutMs));
-    req.on('error', (err) => settle(() => reject(err)));
+    req.on('error', (err) => settle(() => reject(proxyRefusal(err, url))));
     req.end();
   });
+}
+
+/** hpagent's "Bad response: 407" for a refused CONNECT, said as what it is. */
+function proxyRefusal(err: Error, url: URL): Error {
+  const status = /^Bad response: (\d+)/.exec(err.message)?.[1];
+  const proxy = activeProxy();
+  if (!status || !proxy) return err;
+  const hint = status === '407' || status === '401' ? ": check the agent's proxy credentials" : '; check that the proxy lets the agent reach this address, or add it to the bypass list';
+  return new Error(`the agent's proxy at ${proxy.url.origin} refused to connect to ${url.host} (${status})${hint}`);
 }
 
 export async function runCheck(check: Check, target: CheckTarget, timeoutMs = REQUEST_CAP_MS): Promise<CheckResult> {

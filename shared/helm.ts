@@ -21,6 +21,8 @@ export { DEFAULT_HELM_DOWNLOAD_BASE, HelmInstallError, installHelm } from './hel
 export interface HelmOptions {
   kubeconfig: string;
   workDir: string;
+  /** The agent's proxy for chart repositories and registries (HTTPS_PROXY, HTTP_PROXY, NO_PROXY; see proxy.ts). */
+  env?: Record<string, string>;
 }
 
 export interface HelmResult {
@@ -88,9 +90,12 @@ export class Helm {
   /** The environment helm runs with (see the file comment). */
   env(): Record<string, string> {
     const env: Record<string, string> = {};
+    const proxyKeys = new Set(Object.keys(this.options.env ?? {}).map((k) => k.toUpperCase()));
     for (const [key, value] of Object.entries(process.env)) {
-      if (value !== undefined && !key.startsWith('HELM_KUBE')) env[key] = value;
+      // The agent's proxy replaces the machine's proxy variables in either case (Go reads both).
+      if (value !== undefined && !key.startsWith('HELM_KUBE') && !proxyKeys.has(key.toUpperCase())) env[key] = value;
     }
+    Object.assign(env, this.options.env);
     env.KUBECONFIG = this.options.kubeconfig;
     env.HELM_REPOSITORY_CACHE = process.env.HELM_REPOSITORY_CACHE || path.join(defaultHelmCacheHome(), 'repository');
     env.HELM_CACHE_HOME = path.join(this.options.workDir, 'helm-cache');

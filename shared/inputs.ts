@@ -1,5 +1,6 @@
-// Typed, validated task inputs. One reader for all four tasks; every bad input is one clear error.
-// CONTRACT (filled in by the foundation work): the types below are what the lifecycle consumes.
+// Typed, validated task inputs. One reader for all four tasks; every bad input is one clear error. The
+// app's settings (layout and routing) come from Deploy's inputs, and for the later tasks from the app's
+// record in the cluster (shared/settings.ts), so a task reads its inputs once it is connected.
 import * as fs from 'node:fs';
 import type { App, RouterKind, RoutingOwnership } from './model';
 import type * as TaskLib from 'azure-pipelines-task-lib/task';
@@ -11,13 +12,17 @@ import {
   LAYOUTS,
   Reader,
   RETIRE_POLICIES,
+  AFTER_ROLLBACK,
 } from './inputsource';
 import { readChart, readSecretValues, readValueFiles } from './chartinputs';
+import { type ChecksCa, readChecksCa } from './checks-ca';
 import { readRouting } from './routinginputs';
 import { type GateInputs, readGateInputs } from './gates/inputs';
 import { readTrafficSteps, type TrafficSteps } from './progressive';
+import type { AfterRollback } from './rollback-plan';
 import { helmDriver } from './releases';
 import { registerSecret } from './secrets';
+import { type AppSettings, deploySettings, givenSettings, laterTaskSettings, type RecordedSettings, type Settings, withSettings } from './settings';
 import * as v from './validate';
 
 export { InputError } from './validate';
@@ -138,11 +143,38 @@ export interface CommonInputs {
   lockTimeoutSeconds: number;
   /** Connect to this base URL for HTTP checks instead of the public host (the Host header stays the host). */
   checkAddress?: string;
+  /** CA certificates the checks and the route fence trust besides the system's (checksCaCertificate). */
+  checksCa?: ChecksCa;
   /** Identity of this pipeline run, recorded on the staged release (Build.BuildId / Release.ReleaseId ...). */
   runId: string;
+  /** Who asked for the run (Release.RequestedFor / Build.RequestedFor), for the app's history. */
+  requestedBy?: string;
   /** The chart. Deploy installs it; with chart-owned routing the later tasks re-render releases with it. */
   chart?: ChartInputs;
+  /** The app's settings: where layout and routing came from (shared/settings.ts). */
+  settings: AppSettings;
 }
+
+/** What a task needs before it can read the app's record: the app's name and namespace, the cluster, helm. */
+export interface TaskTarget {
+  app: App;
+  connection: ConnectionInputs;
+  helm: HelmInputs;
+}
+
+/** The app's settings as found in the cluster (shared/record.ts findSettings). */
+export interface FoundSettings {
+  settings: RecordedSettings;
+  configMap: string;
+}
+
+/**
+ * Inputs checked before the task connects, when the app's record is not read yet: everything but the
+ * settings a later task may leave to the record (Deploy states its settings, so all of its inputs are
+ * checked). The result only proves the inputs valid; the task reads them again with the record.
+ */
+export const BEFORE_RECORD = 'before the record is read';
+export type SettingsSource = FoundSettings | undefined | typeof BEFORE_RECORD;
 
 export interface ChartInputs {
   /** Local path, `repo/name` with a repository URL, or an `oci://` reference. */
@@ -190,6 +222,15 @@ export interface OnSuccessInputs extends CommonInputs {
   gates?: GateInputs;
 }
 
+export interface RollbackInputs extends CommonInputs {
+  checks: string;
+  checkTimeoutSeconds: number;
+  checkIntervalSeconds: number;
+  /** What becomes of the version rolled back from. */
+  afterRollback: AfterRollback;
+  drainSeconds: number;
+}
+
 export interface OnFailureInputs extends CommonInputs {
   keepFailedSlot: boolean;
 }
@@ -219,10 +260,16 @@ export function agentInputs(): InputSource {
   };
 }
 
-export function readDeployInputs(src: InputSource = agentInputs()): DeployInputs {
+/** The inputs read before connecting, so that a bad one fails the task before it reaches the cluster. */
+export function readTarget(src: InputSource = agentInputs()): TaskTarget {
+  const r = new Reader(src);
+  return { app: readApp(r), connection: readConnection(r), helm: readHelm(r) };
+}
+
+export function readDeployInputs(src: InputSource = agentInputs(), found?: SettingsSource): DeployInputs {
   const r = new Reader(src);
   return {
-    ...readCommon(r),
+    ...readCommon(r, found, true),
     chart: readChart(r),
     valueFiles: readValueFiles(r),
     setValues: v.parseKeyValueLines('setValues', r.text('setValues')),
@@ -232,17 +279,17 @@ export function readDeployInputs(src: InputSource = agentInputs()): DeployInputs
   };
 }
 
-export function readRouteTrafficInputs(src: InputSource = agentInputs()): RouteTrafficInputs {
+export function readRouteTrafficInputs(src: InputSource = agentInputs(), found?: SettingsSource): RouteTrafficInputs {
   const r = new Reader(src);
-  const common = readCommon(r);
+  const common = readCommon(r, found, false);
   const trafficPercent = r.integer('trafficPercent', 0, 100, INPUT_DEFAULTS.trafficPercent);
-  if (trafficPercent > 0 && common.routing.router === 'appgw') {
+  if (trafficPercent > 0 && common.routing?.router === 'appgw') {
     throw new v.InputError(
       "Input 'trafficPercent' must be 0 with router 'appgw': Application Gateway Ingress Controller routes by host and path only and cannot split traffic by percentage.",
     );
   }
   const gates = readGateInputs(r, common.connection);
-  const trafficSteps = readTrafficSteps(r, common.routing.router, trafficPercent);
+  const trafficSteps = readTrafficSteps(r, common.routing?.router, trafficPercent);
   if (gates && trafficSteps && trafficSteps.seconds < gates.settings.intervalSeconds) {
     throw new v.InputError(`Input 'trafficStepSeconds' (${trafficSteps.seconds} s) is shorter than 'gateInterval' (${gates.settings.intervalSeconds} s); the gates would not be evaluated at each step.`);
   }
@@ -257,9 +304,9 @@ export function readRouteTrafficInputs(src: InputSource = agentInputs()): RouteT
   };
 }
 
-export function readOnSuccessInputs(src: InputSource = agentInputs()): OnSuccessInputs {
+export function readOnSuccessInputs(src: InputSource = agentInputs(), found?: SettingsSource): OnSuccessInputs {
   const r = new Reader(src);
-  const common = readCommon(r);
+  const common = readCommon(r, found, false);
   return {
     ...common,
     ...readChecks(r),
@@ -269,16 +316,52 @@ export function readOnSuccessInputs(src: InputSource = agentInputs()): OnSuccess
   };
 }
 
-export function readOnFailureInputs(src: InputSource = agentInputs()): OnFailureInputs {
+export function readRollbackInputs(src: InputSource = agentInputs(), found?: SettingsSource): RollbackInputs {
   const r = new Reader(src);
-  return { ...readCommon(r), keepFailedSlot: r.bool('keepFailedSlot', INPUT_DEFAULTS.keepFailedSlot) };
+  return {
+    ...readCommon(r, found, false),
+    ...readChecks(r),
+    afterRollback: r.choice('afterRollback', AFTER_ROLLBACK, INPUT_DEFAULTS.afterRollback),
+    drainSeconds: r.integer('drainSeconds', 0, 3600, INPUT_DEFAULTS.drainSeconds),
+  };
 }
 
-/** The app comes first: with no inputs at all, "app name is required" is the most useful message. */
-function readCommon(r: Reader): CommonInputs {
-  const app = readApp(r);
+export function readOnFailureInputs(src: InputSource = agentInputs(), found?: SettingsSource): OnFailureInputs {
+  const r = new Reader(src);
+  return { ...readCommon(r, found, false), keepFailedSlot: r.bool('keepFailedSlot', INPUT_DEFAULTS.keepFailedSlot) };
+}
+
+/**
+ * The app comes first: with no inputs at all, "app name is required" is the most useful message. Its
+ * layout and routing are read from the settings the task works with: Deploy's own inputs (checked against
+ * the record), or for a later task the record's settings with its own inputs checked against them.
+ */
+function readCommon(r: Reader, source: SettingsSource, deploy: boolean): CommonInputs {
+  readApp(r);
   const connection = readConnection(r);
-  const routing = readRouting(r, app, connection, readValueKeys(r));
+  const found = source === BEFORE_RECORD ? undefined : source;
+  const parse = (settings: Settings) => {
+    const rs = new Reader(withSettings(r.src, settings));
+    const app = readApp(rs);
+    return { app, routing: readRouting(rs, app, connection, readValueKeys(rs)) };
+  };
+  const given = givenSettings(r.src);
+  const origin = { app: r.required('name', 'app name'), configMap: found?.configMap ?? '' };
+  let settings: AppSettings;
+  if (deploy) {
+    const changes = deploySettings(given, found?.settings, origin, r.bool('changeSettings', INPUT_DEFAULTS.changeSettings), parse);
+    const layoutChange = changes.find((c) => c.input === 'namespaceLayout');
+    if (layoutChange) {
+      throw new v.InputError(
+        `App ${origin.app} is deployed with namespaceLayout ${layoutChange.recorded ?? INPUT_DEFAULTS.namespaceLayout}; the layout cannot change, as both slots would move to other namespaces. Nothing was changed. Keep the layout, or deploy under another app name.`,
+      );
+    }
+    settings = { effective: given, recorded: found?.settings, changes };
+  } else {
+    settings = { effective: laterTaskSettings(given, found?.settings, origin, parse), recorded: found?.settings, changes: [] };
+  }
+  // A later task's settings may be completed by the record: checked once it is read.
+  const { app, routing } = source === BEFORE_RECORD && !deploy ? { app: readApp(r), routing: undefined as unknown as RoutingInputs } : parse(settings.effective);
   const checkAddress = r.text('checkAddress');
   if (checkAddress !== undefined && !v.isHttpUrl(checkAddress)) {
     throw new v.InputError(`Input 'checkAddress' is '${checkAddress}', which is not an http(s) base URL such as http://10.0.0.4.`);
@@ -290,8 +373,11 @@ function readCommon(r: Reader): CommonInputs {
     routing,
     lockTimeoutSeconds: r.integer('lockTimeout', 0, 86400, INPUT_DEFAULTS.lockTimeout),
     checkAddress: checkAddress?.replace(/\/+$/, ''),
+    checksCa: readChecksCa(r.text('checksCaCertificate'), r.workingDirectory()),
     runId: readRunId(r),
+    requestedBy: r.src.variable('Release.RequestedFor') ?? r.src.variable('Build.RequestedFor'),
     chart: r.text('chart') ? readChart(r) : undefined,
+    settings,
   };
 }
 

@@ -5,6 +5,7 @@
 import * as path from 'node:path';
 import type { Layout, RouterKind, RoutingOwnership } from './model';
 import type { ConnectionType, RetirePolicy, TrafficManagerEndpointType } from './inputs';
+import type { AfterRollback } from './rollback-plan';
 import { InputError, isGoDuration, parseInteger } from './validate';
 
 export interface InputSource {
@@ -42,6 +43,8 @@ export const INPUT_DEFAULTS = {
   retirePolicy: 'delete',
   drainSeconds: '30',
   keepFailedSlot: 'false',
+  changeSettings: 'false',
+  afterRollback: 'stage',
 } as const;
 
 export const CONNECTION_TYPES: readonly ConnectionType[] = [
@@ -53,6 +56,7 @@ export const LAYOUTS: readonly Layout[] = ['shared', 'perSlot'];
 export const OWNERSHIPS: readonly RoutingOwnership[] = ['managed', 'chart'];
 export const TRAFFIC_MANAGER_ENDPOINT_TYPES: readonly TrafficManagerEndpointType[] = ['ExternalEndpoints', 'AzureEndpoints'];
 export const RETIRE_POLICIES: readonly RetirePolicy[] = ['delete', 'keep'];
+export const AFTER_ROLLBACK: readonly AfterRollback[] = ['stage', 'remove'];
 /** The pick list of the helmVersion input (editable: any exact version >= 3 is accepted). */
 export const HELM_VERSIONS = ['4.1.4', '3.18.0', 'latest', 'path'] as const;
 /** The IngressClass each ingress router's controller registers by default. */

@@ -8,7 +8,7 @@
 // - OnSuccess promotes only a revision validated by this run, re-validating it first when needed; it
 //   writes the promotion as begun before the switch, so a re-run or OnFailure knows where users came from.
 import { type Slot, SLOTS, otherSlot } from './model';
-import { everLive, knownGood, type Promotion, promotionTo, sameRevision, validationOf } from './record';
+import { everLive, knownGood, type Promotion, promotionTo, rolledBackFrom, sameRevision, validationOf } from './record';
 import { type AppState, describeRelease, healthy, revisionOf, type SlotState, slotOfRun } from './slots';
 
 export type Action =
@@ -32,8 +32,8 @@ export type Action =
   /** First deploy: the run's release is production; its checks run there. */
   | { do: 'validate-production'; slot: Slot }
   | { do: 'set-percent'; slot: Slot; percent: number }
-  /** Record the promotion as begun (before the switch), naming the production it replaces. */
-  | { do: 'begin-promotion'; to: Slot; from?: Slot }
+  /** Record the promotion as begun (before the switch), naming the production it replaces (a rollback says so). */
+  | { do: 'begin-promotion'; to: Slot; from?: Slot; rollback?: boolean }
   | { do: 'switch'; to: Slot; from?: Slot }
   /** Checks on production after the switch; the first unambiguous failure moves users back to `from` and fails. */
   | { do: 'confirm'; to: Slot; from?: Slot }
@@ -57,7 +57,7 @@ export interface DeployPlan extends Plan {
   install: boolean;
 }
 
-const slots = (state: AppState) => SLOTS.map((s) => state.slots[s]);
+export const slots = (state: AppState) => SLOTS.map((s) => state.slots[s]);
 
 /** The slot users are routed to, when it holds a release (routes to an uninstalled slot serve nobody). */
 export function productionSlot(state: AppState): Slot | undefined {
@@ -122,8 +122,10 @@ export function planDeploy(state: AppState, runId: string): DeployPlan {
   const pending = production && state.record.promotions.find((p) => p.state === 'begun' && sameRevision(p.to, revisionOf(state.slots[production])!));
   if (production && pending && pending.run !== runId) {
     throw new Error(
-      `Run ${pending.run}'s promotion of slot ${production} (version ${pending.to.version}) was interrupted before it was confirmed: users are on it, and slot ${otherSlot(production)} still holds the previous production. ` +
-        'Re-run that run\'s OnSuccess (to confirm it) or OnFailure (to move users back) first. Nothing was changed.',
+      pending.rollback
+        ? `Run ${pending.run}'s rollback to slot ${production} (version ${pending.to.version}) was interrupted before it was confirmed: re-run that run's Rollback first. Nothing was changed.`
+        : `Run ${pending.run}'s promotion of slot ${production} (version ${pending.to.version}) was interrupted before it was confirmed: users are on it, and slot ${otherSlot(production)} still holds the previous production. ` +
+          'Re-run that run\'s OnSuccess (to confirm it) or OnFailure (to move users back) first. Nothing was changed.',
     );
   }
   const actions: Action[] = [];
@@ -272,7 +274,7 @@ export function planPromote(state: AppState, runId: string): PromotePlan {
   // Promotion starts from the staged state (so a rolled-back slot is left staged, as the message says).
   const actions: Action[] = state.routing.staging === ours.slot ? [] : [{ do: 'expose', slot: ours.slot }];
   const validation = validationOf(state.record, rev, runId);
-  const rolledBack = promotion?.state === 'rolledBack';
+  const rolledBack = promotion?.state === 'rolledBack' || rolledBackFrom(state.record, rev);
   if (!validation || rolledBack) {
     notes.push(
       rolledBack

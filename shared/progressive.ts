@@ -28,8 +28,11 @@ export function parseTrafficSteps(text: string): number[] {
   return percents;
 }
 
-/** Undefined without steps. Refused where the router cannot split traffic, and beside a trafficPercent. */
-export function readTrafficSteps(r: Reader, router: RouterKind, trafficPercent: number): TrafficSteps | undefined {
+/**
+ * Undefined without steps. Refused where the router cannot split traffic (when the router is known from the
+ * inputs; otherwise the router's preflight refuses before anything changes), and beside a trafficPercent.
+ */
+export function readTrafficSteps(r: Reader, router: RouterKind | undefined, trafficPercent: number): TrafficSteps | undefined {
   const text = r.text('trafficSteps');
   if (text === undefined) return undefined;
   const percents = parseTrafficSteps(text);

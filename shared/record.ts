@@ -8,6 +8,8 @@
 // "begun" before the switch, so a re-run (or OnFailure) after a crash knows where production came from.
 import { APP_LABEL, type Kube, KubeError, type KubeObject, OWNER_LABEL, OWNER_VALUE } from './kube';
 import { type App, type Slot, homeNamespace } from './model';
+import { LAYOUTS } from './inputsource';
+import type { RecordedSettings } from './settings';
 
 /** One release revision, as helm numbers it: the revision Deploy installed (routing re-renders excluded). */
 export interface RevisionRef {
@@ -37,6 +39,10 @@ export interface Promotion {
    * rolledBack: users went back to `from`. */
   state: 'begun' | 'confirmed' | 'rolledBack';
   firstDeploy?: boolean;
+  /** Made by BlueGreenRollback: production went back to `to`, the previous production, away from `from`. */
+  rollback?: boolean;
+  /** Who asked for the run (Build.RequestedFor / Release.RequestedFor), for the app's history. */
+  by?: string;
   at: string;
 }
 
@@ -44,6 +50,8 @@ export interface AppRecord {
   /** Newest first, at most MAX_ENTRIES. */
   validations: Validation[];
   promotions: Promotion[];
+  /** The app's settings as Deploy last stated them (shared/settings.ts). */
+  settings?: RecordedSettings;
 }
 
 export const MAX_ENTRIES = 20;
@@ -65,15 +73,19 @@ export function validationOf(record: AppRecord, revision: RevisionRef, run: stri
  * replaced), or it passed validation. A revision whose promotion was rolled back failed in production: never.
  */
 export function knownGood(record: AppRecord, revision: Key): 'served production' | 'passed validation' | undefined {
-  if (record.promotions.some((p) => p.state === 'rolledBack' && sameRevision(p.to, revision))) return undefined;
+  if (record.promotions.some((p) => p.state === 'rolledBack' && sameRevision(p.to, revision)) || rolledBackFrom(record, revision)) return undefined;
   if (record.promotions.some((p) => (p.state === 'confirmed' && sameRevision(p.to, revision)) || (p.from && sameRevision(p.from, revision)))) return 'served production';
   if (record.validations.some((v) => sameRevision(v, revision))) return 'passed validation';
   return undefined;
 }
 
-/** The latest promotion to this revision, whatever its state. */
+/** A rollback took production away from this revision: it failed in production, like a rolled-back promotion. */
+export const rolledBackFrom = (record: AppRecord, revision: Key) =>
+  record.promotions.some((p) => p.rollback && p.state !== 'rolledBack' && p.from !== undefined && sameRevision(p.from, revision));
+
+/** This run's latest promotion to this revision, whatever its state (a rollback is Rollback's own business). */
 export function promotionTo(record: AppRecord, revision: Key, run: string): Promotion | undefined {
-  return record.promotions.find((p) => sameRevision(p.to, revision) && p.run === run);
+  return record.promotions.find((p) => sameRevision(p.to, revision) && p.run === run && !p.rollback);
 }
 
 /** Did the app ever serve users (any first deploy or confirmed promotion)? */
@@ -84,7 +96,7 @@ function parse(object: KubeObject | undefined): AppRecord {
   if (!text) return { validations: [], promotions: [] };
   try {
     const parsed = JSON.parse(text) as Partial<AppRecord>;
-    return { validations: parsed.validations ?? [], promotions: parsed.promotions ?? [] };
+    return { validations: parsed.validations ?? [], promotions: parsed.promotions ?? [], ...(parsed.settings ? { settings: parsed.settings } : {}) };
   } catch {
     throw new Error(`ConfigMap ${object?.metadata.namespace}/${object?.metadata.name} holds a record that is not JSON; nothing was changed. Delete it only if no release of the app is live.`);
   }
@@ -106,7 +118,7 @@ export async function updateRecord(kube: Kube, app: App, change: (record: AppRec
     const ref = refOf(app);
     const object = await kube.get(ref);
     const next = change(parse(object));
-    const data = { record: JSON.stringify({ validations: trim(next.validations), promotions: trim(next.promotions) }) };
+    const data = { record: JSON.stringify({ validations: trim(next.validations), promotions: trim(next.promotions), settings: next.settings }) };
     try {
       if (!object) {
         await kube.create({ ...ref, metadata: { name: ref.name, namespace: ref.namespace, labels: { [OWNER_LABEL]: OWNER_VALUE, [APP_LABEL]: app.name } }, data });
@@ -121,3 +133,30 @@ export async function updateRecord(kube: Kube, app: App, change: (record: AppRec
 }
 
 export const now = () => new Date().toISOString();
+
+/**
+ * The app's recorded settings, found by name and namespace alone: a task may not be told the layout, or
+ * be told the wrong one, so the record is looked for where each layout keeps it (the namespace itself, and
+ * the blue slot's namespace). A namespace the task may not read holds no record for it. Should both hold
+ * one, `layout` (the task's namespaceLayout input) says which app is meant. Undefined: none recorded.
+ */
+export async function findSettings(kube: Kube, name: string, namespace: string, layout?: App['layout']): Promise<{ settings: RecordedSettings; configMap: string } | undefined> {
+  const found: Array<{ settings: RecordedSettings; configMap: string; layout: App['layout'] }> = [];
+  for (const candidate of LAYOUTS) {
+    if (candidate === 'perSlot' && namespace.length > 63 - 'blue-'.length) continue;
+    const app: App = { name, namespace, layout: candidate };
+    const record = await readRecord(kube, app).catch((err: unknown) => {
+      if (err instanceof KubeError && err.code === 403) return undefined;
+      throw err;
+    });
+    const recordedLayout = (record?.settings?.inputs.namespaceLayout ?? 'shared').toLowerCase();
+    if (record?.settings && recordedLayout === candidate.toLowerCase()) {
+      found.push({ settings: record.settings, configMap: `${homeNamespace(app)}/${recordName(app)}`, layout: candidate });
+    }
+  }
+  const chosen = found.length > 1 ? found.filter((f) => f.layout === layout) : found;
+  if (chosen.length > 1 || (found.length > 1 && chosen.length === 0)) {
+    throw new Error(`App ${name} has a record in both layouts (${found.map((f) => f.configMap).join(' and ')}); set the input namespaceLayout to say which app is meant. Nothing was changed.`);
+  }
+  return chosen[0] && { settings: chosen[0].settings, configMap: chosen[0].configMap };
+}

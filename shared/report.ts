@@ -4,9 +4,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tl from 'azure-pipelines-task-lib/task';
-import { type Slot, SLOTS } from './model';
 import { maskSecrets } from './secrets';
 import type { AppState } from './slots';
+import { slotRows, type SummaryInput, summaryMarkdown, summaryName } from './summary';
 
 export interface Log {
   info(line: string): void;
@@ -50,40 +50,6 @@ export function taskLog(): Log {
   };
 }
 
-export interface SlotRow {
-  slot: Slot;
-  role: string;
-  release: string;
-  namespace: string;
-  version: string;
-  status: string;
-  users: string;
-}
-
-export function slotRows(state: AppState): SlotRow[] {
-  const { routing } = state;
-  return SLOTS.map((slot) => {
-    const s = state.slots[slot];
-    const users =
-      routing.production === slot ? `${100 - (routing.staging && routing.staging !== slot ? routing.stagingPercent : 0)} %` : routing.staging === slot ? `${routing.stagingPercent} % (+ testers)` : '0 %';
-    return {
-      slot,
-      role: s.role,
-      release: s.release ? `${s.release.name} r${s.release.revision}` : '-',
-      namespace: s.location.namespace,
-      version: s.release?.version ?? '-',
-      status: s.release ? `${s.release.status}${s.release.status === 'deployed' && !s.ready ? ' (not ready)' : ''}` : '-',
-      users,
-    };
-  });
-}
-
-export function stateTable(state: AppState): string {
-  const rows = slotRows(state);
-  const header = '| Slot | Role | Release | Namespace | Version | Status | Users |\n|---|---|---|---|---|---|---|\n';
-  return header + rows.map((r) => `| ${r.slot} | ${r.role} | ${r.release} | ${r.namespace} | ${r.version} | ${r.status} | ${r.users} |`).join('\n');
-}
-
 /** Plain-text table for the log. */
 export function logState(log: Log, state: AppState): void {
   for (const r of slotRows(state)) {
@@ -91,13 +57,15 @@ export function logState(log: Log, state: AppState): void {
   }
 }
 
-/** Attaches a markdown summary to the run (##vso[task.uploadsummary]). */
-export function uploadSummary(title: string, lines: string[], state: AppState): void {
+/**
+ * Attaches the run summary (shared/summary.ts) under a readable name: its own section of the run's summary
+ * page. The agent masks secrets in the log, not in an attachment's text, so the text is masked here.
+ */
+export function attachSummary(input: SummaryInput): void {
   const dir = tl.getVariable('Agent.TempDirectory') || os.tmpdir();
-  const file = path.join(dir, `bluegreen-${state.app.name}-${Date.now()}.md`);
-  // The agent masks secrets in the log, not in a summary file's text.
-  fs.writeFileSync(file, maskSecrets([`### ${title}`, '', ...lines.map((l) => `- ${l}`), '', stateTable(state), ''].join('\n')));
-  tl.uploadSummary(file);
+  const file = path.join(dir, `bluegreen-summary-${input.state.app.name}-${input.task}-${Date.now()}.md`);
+  fs.writeFileSync(file, maskSecrets(summaryMarkdown(input)));
+  tl.addAttachment('Distributedtask.Core.Summary', summaryName(input.task, input.state.app.name), file);
 }
 
 export function setOutputs(outputs: Record<string, string | number | boolean | undefined>): void {
@@ -112,10 +80,10 @@ export function loc(key: string, ...args: Array<string | number | undefined>): s
 }
 
 /** Ends a lifecycle step that succeeded: output variables, the run summary, and the result line. */
-export function finish(task: string, state: AppState, headline: string, notes: string[], outputs: Record<string, string | number | boolean | undefined>): void {
+export function finish(summary: Omit<SummaryInput, 'outcome'>, outputs: Record<string, string | number | boolean | undefined>): void {
   setOutputs(outputs);
-  uploadSummary(`Blue/green ${task}: ${state.app.name}`, [headline, ...notes], state);
-  tl.setResult(tl.TaskResult.Succeeded, maskSecrets(headline));
+  attachSummary({ ...summary, outcome: 'succeeded' });
+  tl.setResult(tl.TaskResult.Succeeded, maskSecrets(summary.headline));
 }
 
 /** The outputs every step after Deploy reports about production. */

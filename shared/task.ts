@@ -4,9 +4,13 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tl from 'azure-pipelines-task-lib/task';
-import type { CommonInputs } from './inputs';
+import { agentInputs, BEFORE_RECORD, type CommonInputs, type InputSource, readTarget, type SettingsSource } from './inputs';
 import { connect, type Connection } from './connection';
+import { Kube } from './kube';
+import { findSettings } from './record';
 import { Helm, installHelm } from './helm';
+import { helmProxyEnv, useAgentProxy } from './proxy';
+import { trustForChecks } from './checks';
 import { maskSecrets } from './secrets';
 
 export interface TaskContext<I extends CommonInputs> {
@@ -34,19 +38,32 @@ async function checkHelmFromPath(helm: Helm): Promise<void> {
 
 export async function runTask<I extends CommonInputs>(
   taskDir: string,
-  readInputs: () => I,
+  readInputs: (src: InputSource, found: SettingsSource) => I,
   step: (ctx: TaskContext<I>) => Promise<void>,
 ): Promise<void> {
   const cleanups: Array<() => void> = [];
   try {
     tl.setResourcePath(path.join(taskDir, 'task.json'));
-    const inputs = readInputs();
+    const src = agentInputs();
+    const target = readTarget(src);
+    // Bad input fails the task before it connects; the settings a later task leaves to the record wait for it.
+    readInputs(src, BEFORE_RECORD);
+    const proxy = useAgentProxy();
     const workDir = fs.mkdtempSync(path.join(tl.getVariable('Agent.TempDirectory') || os.tmpdir(), 'bluegreen-'));
     cleanups.push(() => fs.rmSync(workDir, { recursive: true, force: true }));
-    const connection = await connect(inputs.connection, workDir);
+    const connection = await connect(target.connection, workDir);
     cleanups.push(() => connection.dispose());
+    // The app's settings are in its record (Deploy wrote them): read before the other inputs, which they complete.
+    const found = await findSettings(new Kube(connection.kubeConfig), target.app.name, target.app.namespace, target.app.layout);
+    const inputs = readInputs(src, found);
+    trustForChecks(inputs.checksCa?.pem);
+    if (inputs.checksCa) console.log(`HTTP checks also trust the CA in ${inputs.checksCa.describe}.`);
     const helmPath = await installHelm(inputs.helm);
-    const helm = new Helm(helmPath, { kubeconfig: connection.kubeconfigPath, workDir });
+    const proxyEnv = helmProxyEnv(proxy, connection.server);
+    if (proxyEnv.untranslated.length) {
+      tl.warning(`helm is told the proxy bypass list as NO_PROXY, which takes host names only: ${proxyEnv.untranslated.join(', ')} cannot be, so helm sends chart and registry requests for them through the proxy.`);
+    }
+    const helm = new Helm(helmPath, { kubeconfig: connection.kubeconfigPath, workDir, env: proxyEnv.env });
     if (inputs.helm.version === 'path') await checkHelmFromPath(helm);
     await step({ inputs, connection, helm, workDir });
   } catch (err) {

@@ -9,7 +9,7 @@ import AdmZip from 'adm-zip';
 import { readOverrides } from '../scripts/package';
 
 const repoRoot = path.resolve(__dirname, '..', '..');
-const TASKS = ['Deploy', 'RouteTraffic', 'OnSuccess', 'OnFailure'];
+const TASKS = ['Deploy', 'RouteTraffic', 'OnSuccess', 'OnFailure', 'Rollback'];
 /** What a task folder may hold: the agent needs nothing else. */
 const TASK_FILES = ['icon.png', 'index.js', 'lib.json', 'task.json'];
 
@@ -65,6 +65,34 @@ describe('extension package (.vsix)', () => {
     assert.equal(icon.subarray(1, 4).toString('ascii'), 'PNG');
     assert.match(fs.readFileSync(path.join(unpacked, 'overview.md'), 'utf8'), /BlueGreenDeploy@1/);
     assert.match(fs.readFileSync(path.join(unpacked, 'ThirdPartyNotices.txt'), 'utf8'), /azure-pipelines-task-lib/);
+  });
+
+  it('links the repository, issues and license from the one repository URL in package.json, with branding', () => {
+    const repository = (JSON.parse(fs.readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { repository: { url: string } }).repository.url;
+    const manifest = fs.readFileSync(path.join(unpacked, 'extension.vsixmanifest'), 'utf8');
+    const property = (id: string) => new RegExp(`<Property Id="Microsoft\\.VisualStudio\\.Services\\.${id.replace(/\./g, '\\.')}" Value="([^"]+)"/>`).exec(manifest)?.[1];
+    assert.equal(property('Links.Repository'), repository);
+    assert.equal(property('Links.Support'), `${repository}/issues`);
+    assert.equal(property('Links.License'), `${repository}/blob/main/LICENSE`);
+    assert.ok(property('Branding.Color'), 'a branding colour');
+    assert.match(manifest, /<GalleryFlags>Free<\/GalleryFlags>/);
+    assert.match(manifest, /<License>LICENSE<\/License>/);
+    assert.match(fs.readFileSync(path.join(unpacked, 'LICENSE'), 'utf8'), /^MIT License/);
+    assert.match(fs.readFileSync(path.join(unpacked, 'CHANGELOG.md'), 'utf8'), /^# Changelog/);
+    for (const task of TASKS) {
+      const taskJson = JSON.parse(fs.readFileSync(path.join(unpacked, 'tasks', task, 'task.json'), 'utf8')) as { helpUrl: string };
+      assert.equal(taskJson.helpUrl, `${repository}/blob/main/docs/tasks.md#${task.toLowerCase()}`);
+    }
+  });
+
+  it('leads the overview with the lifecycle picture, packaged, and points its links at the repository', () => {
+    const overview = fs.readFileSync(path.join(unpacked, 'overview.md'), 'utf8');
+    const firstImage = /!\[[^\]]*\]\(([^)]+)\)/.exec(overview)?.[1];
+    assert.equal(firstImage, 'images/lifecycle.png');
+    assert.equal(fs.readFileSync(path.join(unpacked, 'images', 'lifecycle.png')).subarray(1, 4).toString('ascii'), 'PNG');
+    const relative = [...overview.matchAll(/\]\(([^)]+)\)/g)].map((m) => m[1]).filter((t) => !/^(https?:|#|images\/)/.test(t));
+    assert.deepEqual(relative, [], 'every link leaves the package for the repository');
+    assert.match(overview, /\]\(https:\/\/[^)]+\/blob\/main\/docs\/settings\.md\)/);
   });
 
   for (const task of TASKS) {

@@ -24,6 +24,7 @@ export async function aksKubeconfig(target: AksTarget): Promise<KubeconfigSource
   const client = new ContainerServiceClient(azure.credential, azure.subscriptionId, {
     endpoint: azure.armUrl,
     credentials: { scopes: [azure.armScope] },
+    ...(azure.armProxy ? { proxyOptions: azure.armProxy } : {}),
   });
   const action = admin ? 'listClusterAdminCredential' : 'listClusterUserCredential';
   const name = `AKS cluster ${resourceGroup}/${cluster}`;

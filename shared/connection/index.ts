@@ -14,6 +14,7 @@ import { ConnectionError, registerSecret } from './endpoint';
 import { currentCluster, kubeconfigSecrets, makePathsAbsolute, parseKubeconfig, useContext, writeKubeconfig } from './kubeconfig';
 import { kubernetesServiceConnection, type KubeconfigSource } from './kubernetes';
 import { DEFAULT_REACHABILITY_TIMEOUT_MS, ensureReachable } from './reachability';
+import { activeProxy, applyToKubeconfig } from '../proxy';
 
 export { ConnectionError } from './endpoint';
 export { AKS_SERVER_APP_ID } from './kubeconfig';
@@ -45,6 +46,7 @@ export async function connect(inputs: ConnectionInputs, workDir: string, options
   source.secrets.forEach(registerSecret);
   const requested = source.userContexts ? inputs.context || source.defaultContext : undefined;
   const context = useContext(source.config, requested, source.source);
+  const proxied = applyToKubeconfig(activeProxy(), source.config);
   const kubeconfigPath = writeKubeconfig(source.config, workDir);
   const kubeConfig = new KubeConfig();
   kubeConfig.loadFromFile(kubeconfigPath);
@@ -66,7 +68,8 @@ export async function connect(inputs: ConnectionInputs, workDir: string, options
       throw err;
     }
   }
-  console.log(`Cluster: ${source.describe}; API server ${server}${connection.serverVersion ? ` (Kubernetes ${connection.serverVersion})` : ''}, context ${context}.`);
+  const via = { set: ", through the agent's proxy", own: ", through the kubeconfig's own proxy-url", bypassed: " (bypasses the agent's proxy)", none: '' }[proxied];
+  console.log(`Cluster: ${source.describe}; API server ${server}${via}${connection.serverVersion ? ` (Kubernetes ${connection.serverVersion})` : ''}, context ${context}.`);
   return connection;
 }
 

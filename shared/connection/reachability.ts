@@ -25,7 +25,8 @@ export async function ensureReachable(kc: KubeConfig, describe: string, timeoutM
   } catch (err) {
     throw new ConnectionError(`Could not prepare credentials for ${describe}: ${err instanceof Error ? err.message : String(err)}`);
   }
-  if (url.protocol === 'http:') delete options.agent;
+  // An https agent cannot carry an http request; a proxy's agent (kubeconfig proxy-url) must stay.
+  if (url.protocol === 'http:' && options.agent instanceof https.Agent) delete options.agent;
   const { status, body } = await get(url, options, timeoutMs).catch((err: Error & { code?: string }) => {
     throw new ConnectionError(`Cannot reach the Kubernetes API server at ${server}: ${err.message}. ${HINT}`);
   });

@@ -7,9 +7,11 @@ import { Kube } from '../kube';
 import { acquireLease, holderIdentity } from '../lease';
 import { type Slot, SLOTS, homeNamespace, locate } from '../model';
 import { renderSlot, rollbackSlot, writeValuesFile } from '../release-ops';
-import { type Log, logState, taskLog, uploadSummary } from '../report';
+import { attachSummary, type Log, logState, taskLog } from '../report';
+import type { CheckOutcome, SummaryInput } from '../summary';
 import { createRouter, type Router, type Values } from '../routers';
-import type { RevisionRef } from '../record';
+import { readRecord, type RevisionRef } from '../record';
+import { sameSettings } from '../settings';
 import { discardPendingRevision, readReleases } from '../releases';
 import { type AppState, foreignRelease, readState, revisionOf } from '../slots';
 import { chartToRerender, checkRerenderable, rerenderCharts } from '../storedchart';
@@ -38,6 +40,10 @@ export interface Lifecycle<I extends CommonInputs = CommonInputs> {
   timeout: string;
   /** How a check request is made (undefined: HTTP); the history tests answer from their model. */
   runCheck?: CheckRunner;
+  /** Each check's last result in this task, for the run summary. */
+  checkOutcomes: CheckOutcome[];
+  /** The run summary of this task for a state: its slots, how testers reach the staged slot, the checks. */
+  summary(state: AppState, headline: string, notes: string[]): Omit<SummaryInput, 'outcome'>;
 }
 
 export function openLifecycle<I extends CommonInputs>(task: string, ctx: TaskContext<I>): Lifecycle<I> {
@@ -84,6 +90,11 @@ export function openLifecycle<I extends CommonInputs>(task: string, ctx: TaskCon
     log,
     router,
     timeout,
+    checkOutcomes: [],
+    summary(state, headline, notes) {
+      const staged = state.routing.staging;
+      return { task, headline, notes, state, testers: staged ? router.target('staging', staged) : undefined, checks: this.checkOutcomes };
+    },
     async readState(title = 'Read the blue/green state') {
       return log.step(title, async () => {
         state = await readState(kube, inputs.app, await router.observe(), inputs.routing.podSelectorLabel);
@@ -131,10 +142,15 @@ export function openLifecycle<I extends CommonInputs>(task: string, ctx: TaskCon
       kube.setWriteGuard(guard);
       ctx.helm.setGuard(guard);
       try {
+        // The settings this task was checked against must still be the app's (a Deploy may have changed them meanwhile).
+        const recorded = (await readRecord(kube, inputs.app)).settings;
+        if (!sameSettings(recorded, inputs.settings.recorded)) {
+          throw new Error(`The settings of app ${inputs.app.name} were changed by run ${recorded?.run ?? '(unknown)'} while this task waited for the lease; nothing was changed. Run the task again to work with them.`);
+        }
         return await body();
       } catch (err) {
         // The run summary shows a failed step too: what went wrong, and the slots as last seen.
-        if (state) uploadSummary(`Blue/green ${task} failed: ${inputs.app.name}`, [(err as Error).message], state);
+        if (state) attachSummary({ ...this.summary(state, `Blue/green ${task} of ${inputs.app.name} failed`, [(err as Error).message]), outcome: 'failed' });
         throw err;
       } finally {
         // A lease we cannot give back expires on its own; the step's own outcome is what matters.

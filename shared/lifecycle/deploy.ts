@@ -5,7 +5,12 @@ import type { DeployInputs } from '../inputs';
 import { homeNamespace, locate, type Slot } from '../model';
 import { planDeploy } from '../plans';
 import { installSlot, resolveChart, type ResolvedChart, valuesFromPairs, versionKeysIn, writeValuesFile } from '../release-ops';
+import { now, updateRecord } from '../record';
 import { finish, loc } from '../report';
+import { describeChanges } from '../settings';
+import { latestReleaseRecord } from '../storedchart';
+import { annotateRelease, pipelineAnnotations } from '../traceability';
+import * as tl from 'azure-pipelines-task-lib/task';
 import type { TaskContext } from '../task';
 import { type Lifecycle, openLifecycle } from './context';
 import { ensureNamespace } from './namespaces';
@@ -36,6 +41,30 @@ function installer(lc: Lifecycle<DeployInputs>, chart: ResolvedChart) {
   };
 }
 
+/** The slot's workloads, Services and routes carry this run's azure-pipelines/* annotations (shared/traceability.ts). */
+async function annotate(lc: Lifecycle<DeployInputs>, slot: Slot): Promise<void> {
+  const annotations = pipelineAnnotations((name) => tl.getVariable(name));
+  if (Object.keys(annotations).length === 0) return;
+  await lc.log.step(`Annotate slot ${slot}'s objects with this run`, async () => {
+    const location = locate(lc.inputs.app, slot);
+    const record = await latestReleaseRecord(lc.kube, location);
+    const count = await annotateRelease(lc.kube, location, record?.manifest ?? '', annotations, lc.log.warn);
+    lc.log.info(`${count} objects of release ${location.release} name run ${annotations['azure-pipelines/run'] ?? '?'} (${annotations['azure-pipelines/runuri'] ?? 'no run URI'}).`);
+  });
+}
+
+/** Deploy states the app's settings; the later tasks read them (shared/settings.ts). Written when new or changed on purpose. */
+async function recordSettings(lc: Lifecycle<DeployInputs>): Promise<void> {
+  const { inputs, kube, log } = lc;
+  const { recorded, changes, effective } = inputs.settings;
+  if (recorded && changes.length === 0) return;
+  await log.step("Record the app's settings", async () => {
+    if (changes.length > 0) log.warn(`Changing the settings of app ${inputs.app.name} (changeSettings): ${describeChanges(changes)}.`);
+    await updateRecord(kube, inputs.app, (record) => ({ ...record, settings: { inputs: effective, run: inputs.runId, at: now() } }));
+    log.info(`Recorded: ${Object.entries(effective).map(([k, v]) => `${k}=${v}`).join(', ') || 'the defaults'}. RouteTraffic, OnSuccess and OnFailure read them from the cluster.`);
+  });
+}
+
 export async function deploy(ctx: TaskContext<DeployInputs>): Promise<void> {
   const lc = openLifecycle('Deploy', ctx);
   const { inputs, log, router } = lc;
@@ -51,10 +80,12 @@ export async function deploy(ctx: TaskContext<DeployInputs>): Promise<void> {
 
   await lc.exclusive(async () => {
     const state = await lc.repairInterrupted(await lc.readState());
+    await recordSettings(lc);
     const plan = planDeploy(state, inputs.runId);
     for (const note of plan.notes) (plan.install ? log.warn : log.info)(note);
     const notes = await execute(lc, plan.actions, { checks: [], settings: { timeoutSeconds: 1, intervalSeconds: 1 }, install: installer(lc, chart) });
 
+    await annotate(lc, plan.target);
     const after = await lc.readState('Result');
     const release = after.slots[plan.target].release;
     const production = after.routing.production;
@@ -64,7 +95,7 @@ export async function deploy(ctx: TaskContext<DeployInputs>): Promise<void> {
       notes.push(`Testers reach slot ${plan.target} at ${t.baseUrl}${t.pathPrefix}${Object.entries(t.headers).map(([k, v]) => ` with header ${k}: ${v}`).join('')}.`);
     }
     const target = locate(app, plan.target);
-    finish('Deploy', after, headline, [...plan.notes, ...notes], {
+    finish(lc.summary(after, headline, [...plan.notes, ...notes]), {
       slot: plan.target,
       stagingSlot: plan.role === 'staging' ? plan.target : '',
       productionSlot: production ?? '',

@@ -21,12 +21,12 @@ export async function onFailure(ctx: TaskContext<OnFailureInputs>): Promise<void
     const plan = planWithdraw(state, inputs.runId, inputs.keepFailedSlot);
     for (const note of plan.notes) log.info(note);
     if (plan.kind === 'nothing') {
-      finish('OnFailure', state, plan.notes[0], [], { ...productionOutputs(state), rejectedSlot: '' });
+      finish(lc.summary(state, plan.notes[0], []), { ...productionOutputs(state), rejectedSlot: '' });
       return;
     }
     const notes = await execute(lc, plan.actions, { checks: [], settings: { timeoutSeconds: 1, intervalSeconds: 1 }, keep: inputs.keepFailedSlot });
     const after = await lc.readState('Result');
     const headline = loc('Withdrawn', plan.slot, after.routing.production ?? '(none)');
-    finish('OnFailure', after, headline, [...plan.notes, ...notes], { ...productionOutputs(after), rejectedSlot: plan.slot });
+    finish(lc.summary(after, headline, [...plan.notes, ...notes]), { ...productionOutputs(after), rejectedSlot: plan.slot });
   });
 }

@@ -26,7 +26,7 @@ export async function onSuccess(ctx: TaskContext<OnSuccessInputs>): Promise<void
     const plan = planPromote(state, inputs.runId);
     for (const note of plan.notes) log.info(note);
     if (plan.kind === 'nothing') {
-      finish('OnSuccess', state, plan.notes[0], plan.notes.slice(1), { ...productionOutputs(state), promoted: false, retiredSlot: '' });
+      finish(lc.summary(state, plan.notes[0], plan.notes.slice(1)), { ...productionOutputs(state), promoted: false, retiredSlot: '' });
       return;
     }
     if (plan.kind === 'promote') await router.preflight({ promote: plan.production });
@@ -50,6 +50,6 @@ export async function onSuccess(ctx: TaskContext<OnSuccessInputs>): Promise<void
     const production = plan.production!;
     const headline = loc('Promoted', production, after.slots[production].release?.version);
     const retired = inputs.retire === 'delete' && plan.retired && !after.slots[plan.retired].release ? plan.retired : '';
-    finish('OnSuccess', after, headline, [...plan.notes, ...notes], { ...productionOutputs(after), promoted: true, retiredSlot: retired });
+    finish(lc.summary(after, headline, [...plan.notes, ...notes]), { ...productionOutputs(after), promoted: true, retiredSlot: retired });
   });
 }

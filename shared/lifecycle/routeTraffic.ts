@@ -50,7 +50,7 @@ export async function routeTraffic(ctx: TaskContext<RouteTrafficInputs>): Promis
         : percent
           ? loc('StagingValidatedWithUsers', plan.slot, version, percent)
           : loc('StagingValidated', plan.slot, version);
-    finish('RouteTraffic', after, headline, [...plan.notes, ...notes, ...checks.map((c) => `check passed: ${c.line}`)], {
+    finish(lc.summary(after, headline, [...plan.notes, ...notes]), {
       stagingSlot: plan.kind === 'staging' ? plan.slot : '',
       productionSlot: after.routing.production ?? '',
       trafficPercent: plan.kind === 'staging' ? percent : 100,

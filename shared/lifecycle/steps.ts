@@ -97,7 +97,7 @@ async function run(lc: Lifecycle, action: Action, o: StepOptions, notes: string[
       return log.step(`Route production to slot ${action.slot}`, async () => {
         // Recorded first: a re-run after a crash between the two writes then repairs the route to it.
         const to = await revision(lc, action.slot);
-        if (to) await record(lc, (r) => ({ ...r, promotions: [{ to, run: runId, state: 'confirmed', firstDeploy: true, at: now() }, ...r.promotions] }));
+        if (to) await record(lc, (r) => ({ ...r, promotions: [{ to, run: runId, state: 'confirmed', firstDeploy: true, ...(inputs.requestedBy ? { by: inputs.requestedBy } : {}), at: now() }, ...r.promotions] }));
         await router.establish(action.slot);
       });
     case 'adopt': {
@@ -136,7 +136,8 @@ async function run(lc: Lifecycle, action: Action, o: StepOptions, notes: string[
     case 'begin-promotion': {
       const [to, from] = await Promise.all([revision(lc, action.to), revision(lc, action.from)]);
       if (!to) throw new Error(`Slot ${action.to} has no release any more; production was not changed.`);
-      return record(lc, (r) => ({ ...r, promotions: [{ to, from, run: runId, state: 'begun', at: now() }, ...r.promotions.filter((p) => !(p.run === runId && p.to.release === to.release && p.state === 'begun'))] }));
+      const entry: Promotion = { to, from, run: runId, state: 'begun', ...(action.rollback ? { rollback: true } : {}), ...(inputs.requestedBy ? { by: inputs.requestedBy } : {}), at: now() };
+      return record(lc, (r) => ({ ...r, promotions: [entry, ...r.promotions.filter((p) => !(p.run === runId && p.to.release === to.release && p.state === 'begun'))] }));
     }
     case 'switch':
       return log.step(`Switch production from slot ${action.from ?? '(none)'} to slot ${action.to}`, () => router.switchProduction(action.to, action.from));

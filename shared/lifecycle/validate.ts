@@ -1,6 +1,6 @@
 // HTTP validation inside the lifecycle: which slot and route each check goes to, and one grouped step
 // that retries until the checks pass or the time runs out.
-import { type Check, type CheckTarget, runCheck, runChecks } from '../checks';
+import { type Check, type CheckResult, type CheckTarget, runCheck, runChecks } from '../checks';
 import type { CommonInputs } from '../inputs';
 import type { Slot } from '../model';
 import type { Router } from '../routers';
@@ -35,12 +35,23 @@ export function targetsFor(router: Router, checks: Check[], slots: { staging?: S
   });
 }
 
+/** Keeps each check's latest result for the run summary. */
+function remember(lc: Lifecycle<CommonInputs>, pairs: Array<{ target: CheckTarget }>, results: CheckResult[]): void {
+  results.forEach((r, i) => {
+    const outcome = { target: pairs[i].target.label, line: r.check.line, ok: r.ok, detail: r.detail };
+    const known = lc.checkOutcomes.findIndex((c) => c.target === outcome.target && c.line === outcome.line);
+    if (known >= 0) lc.checkOutcomes[known] = outcome;
+    else lc.checkOutcomes.push(outcome);
+  });
+}
+
 /** Runs the checks (retrying) in one log group; throws a one-sentence summary of what failed. */
 export async function verify(lc: Lifecycle<CommonInputs>, checks: Check[], settings: CheckSettings, slots: { staging?: Slot; production?: Slot }, title: string): Promise<void> {
   const pairs = targetsFor(lc.router, checks, slots, lc.inputs.checkAddress);
   if (!pairs.length) return;
   await lc.log.step(title, async () => {
     const { ok, results } = await runChecks(pairs, { ...settings, log: lc.log.info, runCheck: lc.runCheck });
+    remember(lc, pairs, results);
     if (ok) return;
     const failed = results.flatMap((r, i) => (r.ok ? [] : [`${pairs[i].target.label}: \`${r.check.line}\` ${r.detail}`]));
     throw new Error(`Validation failed after ${settings.timeoutSeconds} s: ${failed.join('; ')}.`);
@@ -64,6 +75,7 @@ export async function confirm(lc: Lifecycle<CommonInputs>, checks: Check[], sett
     for (let attempt = 1; ; attempt++) {
       const results = await Promise.all(pairs.map(({ check, target }) => (lc.runCheck ?? runCheck)(check, target)));
       results.forEach((r, i) => lc.log.info(`${r.ok ? 'PASS' : 'FAIL'} ${pairs[i].target.label}: ${r.check.method} ${r.check.path} ${r.detail} (${r.ms} ms)`));
+      remember(lc, pairs, results);
       const wrong = results.flatMap((r, i) => (!r.ok && r.status !== undefined ? [`${pairs[i].target.label}: \`${r.check.line}\` ${r.detail}`] : []));
       if (wrong.length) throw new Error(`Confirmation failed: ${wrong.join('; ')}.`);
       if (results.every((r) => r.ok)) return;

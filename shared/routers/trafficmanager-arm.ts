@@ -75,6 +75,7 @@ export class TrafficManagerArm {
       credentialScopes: [az.armScope],
       retryOptions: ARM_RETRY,
       userAgentOptions: { userAgentPrefix: 'helm-bluegreen' },
+      ...(az.armProxy ? { proxyOptions: az.armProxy } : {}),
     });
     return this.sdk;
   }

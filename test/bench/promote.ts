@@ -146,12 +146,16 @@ export function promoteMetric(router: PromoteRouter, profile: DelayProfile, mode
   };
 }
 
-export async function benchPromote(router: PromoteRouter, runs: number, progress: (line: string) => void): Promise<Metric[]> {
+export const DELAY_PROFILES: readonly DelayProfile[] = ['realistic', 'uniform2s'];
+
+/** Times OnSuccess for each delay profile asked for (default both), fence and fixed wait each. */
+export async function benchPromote(router: PromoteRouter, runs: number, progress: (line: string) => void, profiles: readonly DelayProfile[] = DELAY_PROFILES): Promise<Metric[]> {
+  const configs = CONFIGS.filter((c) => profiles.includes(c.profile));
   const promoter = await Promoter.start(router);
-  const samples = new Map<string, PromoteSample[]>(CONFIGS.map((c) => [`${c.profile}/${c.mode}`, []]));
+  const samples = new Map<string, PromoteSample[]>(configs.map((c) => [`${c.profile}/${c.mode}`, []]));
   try {
     for (let i = 1; i <= runs; i += 1) {
-      const order = i % 2 ? CONFIGS : [...CONFIGS].reverse();
+      const order = i % 2 ? configs : [...configs].reverse();
       for (const { profile, mode } of order) {
         const sample = await promoter.promote(profile, mode);
         samples.get(`${profile}/${mode}`)!.push(sample);
@@ -161,7 +165,7 @@ export async function benchPromote(router: PromoteRouter, runs: number, progress
   } finally {
     await promoter.close();
   }
-  return (['realistic', 'uniform2s'] as const).flatMap((profile) => {
+  return profiles.flatMap((profile) => {
     const fixed = samples.get(`${profile}/fixed`)!;
     return [promoteMetric(router, profile, 'fence', samples.get(`${profile}/fence`)!, median(fixed.map((s) => s.ms))), promoteMetric(router, profile, 'fixed', fixed)];
   });

@@ -1,7 +1,7 @@
 // API writes per promotion in managed mode: every write the API server received while OnSuccess ran,
 // from its write log, split into routing (Services, Ingresses, HTTPRoutes the task owns), the settle
 // fence, the lease, the app's record, and helm (retiring the old release). Pods are ready at once; the
-// data plane applies changes with the test delays (TEST_DELAYS), which only the fence waits for. The target is the design's promise: production moves in one write.
+// data plane applies changes with the test delays (TEST_DELAYS), which only the fence waits for. The target is what managed routing promises: production moves in one write (docs/decisions/0003-managed-routing-one-write.md).
 import type { WriteRecord } from '../cluster/apiserver/faults';
 import { checksFor, type RouterName, startEnv, version } from '../integration/env';
 import { succeed } from './tasktime';

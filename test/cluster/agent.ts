@@ -69,8 +69,10 @@ export interface TaskRun {
   /** Every variable the task set (outputs included). */
   variables: Record<string, string>;
   issues: Array<{ type: string; message: string }>;
-  /** Contents of each ##vso[task.uploadsummary] file, read when the command arrived. */
+  /** Contents of each summary (##vso[task.uploadsummary], or task.addattachment of type Distributedtask.Core.Summary), read when the command arrived. */
   summaries: string[];
+  /** The name each summary is shown under (an uploadsummary's is its file name). */
+  summaryNames: string[];
   secretsRegistered: string[];
   /** stdout and stderr as the agent's log shows them, secrets masked as ***. */
   log: string;
@@ -246,6 +248,7 @@ export function startTask(taskDir: string, options: RunTaskOptions): RunningTask
     variables: {},
     issues: [],
     summaries: [],
+    summaryNames: [],
     secretsRegistered: [],
     log: '',
     rawStdout: '',
@@ -289,9 +292,12 @@ export function startTask(taskDir: string, options: RunTaskOptions): RunningTask
         run.result = worst(run.result, result);
         break;
       }
+      case 'task.addattachment':
       case 'task.uploadsummary':
+        if (cmd.command === 'task.addattachment' && props.type !== 'Distributedtask.Core.Summary') break;
         try {
           run.summaries.push(fs.readFileSync(message, 'utf8'));
+          run.summaryNames.push(props.name ?? path.basename(message));
         } catch {
           logLines.push(`##[warning]Summary file ${message} was gone before the agent could read it.`);
         }

@@ -6,7 +6,7 @@ import './quiet-tasklib';
 import { HELM_VERSIONS } from '../../scripts/fetch-helm';
 import type { TaskRun } from '../cluster/agent';
 import type { Probe, ProbeResult } from '../cluster/probe';
-import { slotRows } from '../../shared/report';
+import { slotRows } from '../../shared/summary';
 import { SLOTS } from '../../shared/model';
 import { type Env, HOST, repoRoot, startEnv } from '../integration/env';
 import { type DemoOptions, parseDemoArgs, USAGE } from './options';

@@ -131,6 +131,7 @@ function inputsFor(h: ClusterHistory, task: TaskName, run: number, percent = 0):
     case 'OnSuccess':
       return { checks };
     case 'OnFailure':
+    case 'Rollback':
       return {};
   }
 }

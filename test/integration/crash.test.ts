@@ -1,4 +1,4 @@
-// Issue 4, crash safety: for every API write of Deploy and of OnSuccess, a run that dies right after
+// Crash safety: for every API write of Deploy and of OnSuccess, a run that dies right after
 // that write (the API server applies it, then goes dark and the task is SIGKILLed with its helm child),
 // followed by a re-run of the same task, ends consistent, and production never fails a request.
 import * as assert from 'node:assert/strict';

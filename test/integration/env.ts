@@ -13,7 +13,7 @@ export const repoRoot = path.resolve(__dirname, '..', '..', '..');
 export const EXAMPLE_CHART = path.join(repoRoot, 'examples', 'charts', 'bluegreen-app');
 export const HOST = 'calc.example.test';
 
-export type TaskName = 'Deploy' | 'RouteTraffic' | 'OnSuccess' | 'OnFailure';
+export type TaskName = 'Deploy' | 'RouteTraffic' | 'OnSuccess' | 'OnFailure' | 'Rollback';
 export type RouterName = 'nginx' | 'appgw' | 'gateway' | 'trafficmanager';
 
 export const CONTROLLER: Record<RouterName, ControllerKind> = { nginx: 'nginx', appgw: 'agic', gateway: 'gateway', trafficmanager: 'trafficmanager' };

@@ -1,4 +1,4 @@
-// Issue 4, failure paths, bad input and concurrency: each fails with one clear sentence and leaves
+// Failure paths, bad input and concurrency: each fails with one clear sentence and leaves
 // production serving, with no write beyond the lease's own bookkeeping.
 import * as assert from 'node:assert/strict';
 import type { TaskRun } from '../cluster/agent';

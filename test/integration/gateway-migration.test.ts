@@ -31,7 +31,8 @@ describe('Moving an app from the nginx router to the gateway router (helm 4.1, s
     const viaGateway = startProbe({ url: gateway.url, host: HOST, ratePerSecond: 25, maxDurationMs: 300_000, phase: 'no route yet' });
     const gatewayRun = { router: 'gateway', gatewayName: GATEWAY_NAME, gatewayNamespace: GATEWAY_NAMESPACE, gatewaySection: 'http', hostnames: HOST, checkAddress: gateway.url };
     try {
-      const deploy = await env.task('Deploy', 2, { ...version('2.0.0'), ...gatewayRun });
+      // Moving to another router is a deliberate change of the app's settings.
+      const deploy = await env.task('Deploy', 2, { ...version('2.0.0'), ...gatewayRun, changeSettings: 'true' });
       assert.equal(deploy.outcome, 'Succeeded', deploy.log);
       assert.match(deploy.log, /No route serves production: routing it to slot blue, whose release calc-blue \(version 1\.0\.0, deployed, run p1\.build-1\) served production/);
       assert.deepEqual(routeSummary(env), { tester: 'calc-slot-green', users: { 'calc-slot-blue': 100, 'calc-slot-green': 0 } });

@@ -1,4 +1,4 @@
-// Issue 5, the Azure side of the Traffic Manager router through the bundled tasks: each auth scheme of an
+// The Azure side of the Traffic Manager router through the bundled tasks: each auth scheme of an
 // Azure Resource Manager connection gets a token from the local Entra ID for its Traffic Manager calls; a
 // missing role assignment, throttling and 5xx answers, a Degraded staging endpoint; and bad input (missing
 // profile, Performance routing, a share Traffic Manager cannot encode, endpoint type mismatch), each

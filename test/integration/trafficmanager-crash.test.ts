@@ -1,4 +1,4 @@
-// Issue 5, crash safety with the Traffic Manager router: for every API write and every ARM write of
+// Crash safety with the Traffic Manager router: for every API write and every ARM write of
 // Deploy and of OnSuccess, a run that dies right after that write (the server applies it, then goes
 // dark and the task is SIGKILLed with its helm child), followed by a re-run of the same task, ends
 // consistent, and four users resolving the profile's name through their DNS caches never fail.

@@ -1,4 +1,4 @@
-// Issue 5, full lifecycles with the Traffic Manager router: helm 3.18 and 4.1, routing managed by the
+// Full lifecycles with the Traffic Manager router: helm 3.18 and 4.1, routing managed by the
 // task (shared namespace, external endpoints) and rendered by the chart (per-slot namespaces, Azure
 // endpoints on Public IPs). Four users, each with its own DNS cache, resolve the profile's name through
 // the DNS model the whole time; the profile's TTL is 2 s and the margin 1 s.

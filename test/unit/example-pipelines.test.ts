@@ -1,15 +1,16 @@
 // The example pipelines (examples/pipelines/*.yml) and the YAML in README.md, overview.md and docs/*.md:
 // Azure Pipelines accepts them (Microsoft's schema, our tasks added from task.json), they use only inputs
 // the tasks declare, deployment hooks check the repository out before a task reads files from it, and
-// every task of a lifecycle gets the same app and router settings.
+// the app's settings are stated once, in Deploy: the later tasks name the same app and repeat none of them.
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { isMap, isScalar, LineCounter, parse, parseDocument } from 'yaml';
 import { repoRoot } from '../../scripts/taskjson';
+import { SETTING_INPUTS } from '../../shared/settings';
 import { type PipelineValidator, type Problem, pipelineValidator, readTaskJsons } from './pipeline-schema';
 
-const SHARED = ['name', 'namespace', 'namespaceLayout', 'router', 'routingOwnership', 'gatewayName', 'gatewayNamespace', 'gatewaySection', 'hostnames', 'host', 'trafficManagerResourceGroup', 'trafficManagerProfile', 'trafficManagerEndpointType', 'trafficManagerTtlMargin'];
+const APP = ['name', 'namespace'];
 const STEP_KEYS = ['task', 'script', 'bash', 'pwsh', 'powershell', 'checkout', 'download', 'downloadBuild', 'getPackage', 'publish', 'upload', 'reviewApp'];
 
 interface Step {
@@ -179,10 +180,14 @@ describe('example pipelines and the YAML in the docs', () => {
         it('runs the four tasks', () => {
           assert.deepEqual(used.map((s) => s.task), ['BlueGreenDeploy@1', 'BlueGreenRouteTraffic@1', 'BlueGreenOnSuccess@1', 'BlueGreenOnFailure@1']);
         });
-        it('gives every task the same app and router settings', () => {
-          for (const key of SHARED) {
+        it('names the same app in every task, and states its settings in Deploy only', () => {
+          for (const key of APP) {
             const values = new Set(used.map((s) => JSON.stringify(s.inputs?.[key] ?? null)));
             assert.equal(values.size, 1, `${key}: ${[...values].join(' / ')}`);
+          }
+          for (const later of used.slice(1)) {
+            const repeated = Object.keys(later.inputs ?? {}).filter((k) => (SETTING_INPUTS as readonly string[]).includes(k));
+            assert.deepEqual(repeated, [], `${later.task} repeats settings the cluster has from Deploy`);
           }
         });
       }

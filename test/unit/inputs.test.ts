@@ -331,4 +331,12 @@ describe('task inputs', () => {
     });
     it('is unique per run outside a pipeline', () => assert.match(runId({}), /^manual-\d+$/));
   });
+  it('checksCaCertificate: a file relative to the sources directory or PEM text; a missing file is refused in one sentence', () => {
+    const pem = fs.readFileSync(path.join(__dirname, '..', '..', '..', 'test', 'fixtures', 'tls', 'ca.crt'), 'utf8');
+    fs.writeFileSync(path.join(sources, 'internal-ca.pem'), pem);
+    assert.equal(route({ ...base(), checksCaCertificate: 'internal-ca.pem' }).checksCa?.pem.trim(), pem.trim());
+    assert.match(route({ ...base(), checksCaCertificate: pem }).checksCa?.describe ?? '', /^the PEM text in the input/);
+    assert.equal(route(base()).checksCa, undefined);
+    rejects(() => deploy({ ...deployBase(), checksCaCertificate: 'missing.pem' }), /Input 'checksCaCertificate' is neither a PEM certificate nor a readable file: .*missing\.pem does not exist/);
+  });
 });

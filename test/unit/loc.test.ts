@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 const root = path.resolve(__dirname, '..', '..', '..');
-const TASK_OF_FILE: Record<string, string> = { 'deploy.ts': 'Deploy', 'routeTraffic.ts': 'RouteTraffic', 'onSuccess.ts': 'OnSuccess', 'onFailure.ts': 'OnFailure' };
+const TASK_OF_FILE: Record<string, string> = { 'deploy.ts': 'Deploy', 'routeTraffic.ts': 'RouteTraffic', 'onSuccess.ts': 'OnSuccess', 'onFailure.ts': 'OnFailure', 'rollback.ts': 'Rollback' };
 const TASKS = Object.values(TASK_OF_FILE);
 
 function sources(dir: string): string[] {

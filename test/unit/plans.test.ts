@@ -5,6 +5,7 @@ import { type Slot, SLOTS } from '../../shared/model';
 import { type Action, planDeploy, planPromote, planValidate, planWithdraw, productionSlot } from '../../shared/plans';
 import { type AppRecord, knownGood, type Promotion, type Validation, validationOf, promotionTo, everLive } from '../../shared/record';
 import { type AppState, foreignRelease, revisionOf, slotOfRun } from '../../shared/slots';
+import { planRollback } from '../../shared/rollback-plan';
 import { live, promoted, rev, type SlotSpec, state, validated } from './plan-fixtures';
 
 const kinds = (actions: Action[]) => actions.map((a) => a.do);
@@ -147,6 +148,45 @@ describe('plans: OnFailure', () => {
 });
 
 // ---------------------------------------------------------------------------------------------------
+describe('plans: Rollback', () => {
+  // Production green (run r2, promoted from blue); blue keeps the previous production (retirePolicy: keep).
+  const kept = () => state({ production: 'green' }, { blue: { run: 'r1' }, green: { run: 'r2' } }, { promotions: [promoted(rev('green', { run: 'r2' }), 'confirmed', 'r2', rev('blue', { run: 'r1' })), live('blue', 'r1', { run: 'r1' })] });
+  it('validates the kept previous production on its staging route, then begin, switch, settle, confirm, end; the version left is staged', () => {
+    const plan = planRollback(kept(), 'r9', 'stage');
+    assert.deepEqual(kinds(plan.actions), ['expose', 'settle', 'validate', 'begin-promotion', 'switch', 'settle', 'confirm', 'end-promotion', 'expose', 'settle']);
+    assert.deepEqual(plan.actions[3], { do: 'begin-promotion', to: 'blue', from: 'green', rollback: true });
+    assert.equal(plan.actions.filter((a) => a.do === 'switch').length, 1, 'one routing write moves production');
+    assert.match(plan.notes[0], /back from slot green .* to slot blue .*in production since run r1/);
+  });
+  it('remove: the version rolled back from is retired (drained, uninstalled) after the confirmation', () => {
+    assert.deepEqual(kinds(planRollback(kept(), 'r9', 'remove').actions).slice(-1), ['retire']);
+  });
+  it('nothing to roll back to: an empty slot, a candidate that never served production, a failed release', () => {
+    const lone = state({ production: 'green' }, { green: { run: 'r2' } }, { promotions: [live('green', 'r2', { run: 'r2' })] });
+    assert.throws(() => planRollback(lone, 'r9', 'stage'), /Nothing to roll back to: slot blue is empty.*retirePolicy: keep.*Nothing was changed/);
+    const candidate = state({ production: 'green', staging: 'blue' }, { blue: { run: 'r3' }, green: { run: 'r2' } }, { promotions: [live('green', 'r2', { run: 'r2' })], validations: [validated('blue', 'r3', { run: 'r3' })] });
+    assert.throws(() => planRollback(candidate, 'r9', 'stage'), /never served production/);
+    const failed = state({ production: 'green' }, { blue: { run: 'r3', status: 'failed' }, green: { run: 'r2' } }, { promotions: [live('green', 'r2', { run: 'r2' })] });
+    assert.throws(() => planRollback(failed, 'r9', 'stage'), /Nothing to roll back to: slot blue holds/);
+  });
+  it('re-run after a kill right after the switch: confirms, ends, stages; after the end: only what is left', () => {
+    const given = kept();
+    const begun = { ...promoted(rev('blue', { run: 'r1' }), 'begun', 'r9', rev('green', { run: 'r2' })), rollback: true };
+    const switched = state({ production: 'blue' }, { blue: { run: 'r1' }, green: { run: 'r2' } }, { ...given.record, promotions: [begun, ...given.record.promotions] });
+    assert.deepEqual(kinds(planRollback(switched, 'r9', 'stage').actions), ['settle', 'confirm', 'end-promotion', 'expose', 'settle']);
+    const done = state({ production: 'blue', staging: 'green' }, { blue: { run: 'r1' }, green: { run: 'r2' } }, { ...given.record, promotions: [{ ...begun, state: 'confirmed' }, ...given.record.promotions] });
+    assert.deepEqual(planRollback(done, 'r9', 'stage').actions, []);
+  });
+  it('the version rolled back from is never known good again, and is validated again before a new promotion', () => {
+    const given = kept();
+    const rolled = { ...promoted(rev('blue', { run: 'r1' }), 'confirmed', 'r9', rev('green', { run: 'r2' })), rollback: true };
+    const after = state({ production: 'blue', staging: 'green' }, { blue: { run: 'r1' }, green: { run: 'r2' } }, { validations: [validated('green', 'r2', { run: 'r2' })], promotions: [rolled, ...given.record.promotions] });
+    assert.equal(knownGood(after.record, revisionOf(after.slots.green)!), undefined);
+    assert.ok(kinds(planPromote(after, 'r2').actions).includes('validate'), 'OnSuccess of the rolled-back run validates again');
+    assert.throws(() => planRollback(after, 'r10', 'stage'), /never served production \(or was rolled back from\)/);
+  });
+});
+
 // Every combination: slot contents x routing x what the record knows, for each planner and run.
 
 const SPECS: Array<SlotSpec | undefined> = [
@@ -161,8 +201,8 @@ const SPECS: Array<SlotSpec | undefined> = [
 ];
 type Knowledge = 'none' | 'validated-r2' | 'validated-r1' | 'served';
 const KNOWLEDGE: Knowledge[] = ['none', 'validated-r2', 'validated-r1', 'served'];
-type OursPromotion = 'none' | 'begun' | 'confirmed' | 'rolledBack';
-const PROMOTION: OursPromotion[] = ['none', 'begun', 'confirmed', 'rolledBack'];
+type OursPromotion = 'none' | 'begun' | 'confirmed' | 'rolledBack' | 'rollback-begun' | 'rollback-confirmed';
+const PROMOTION: OursPromotion[] = ['none', 'begun', 'confirmed', 'rolledBack', 'rollback-begun', 'rollback-confirmed'];
 
 function recordFor(specs: Record<Slot, SlotSpec | undefined>, know: Record<Slot, Knowledge>, ours: OursPromotion): AppRecord {
   const validations: Validation[] = [];
@@ -177,7 +217,9 @@ function recordFor(specs: Record<Slot, SlotSpec | undefined>, know: Record<Slot,
   const mine = SLOTS.find((s) => specs[s]?.run === 'r2');
   if (mine && ours !== 'none') {
     const other = SLOTS.find((s) => s !== mine)!;
-    promotions.unshift(promoted(rev(mine, specs[mine]), ours, 'r2', specs[other] ? rev(other, specs[other]) : undefined));
+    const rollback = ours.startsWith('rollback-');
+    const entry = promoted(rev(mine, specs[mine]), (rollback ? ours.slice('rollback-'.length) : ours) as Promotion['state'], 'r2', specs[other] ? rev(other, specs[other]) : undefined);
+    promotions.unshift(rollback ? { ...entry, rollback: true } : entry);
   }
   return { validations, promotions };
 }
@@ -201,7 +243,7 @@ function* allStates(): Generator<AppState> {
 const ROUTING_WRITES = new Set<Action['do']>(['repair-route', 'withdraw-users', 'remove', 'go-live', 'expose', 'set-percent', 'switch', 'retire', 'unroute', 'restore']);
 const slotsOf = (a: Action): Slot[] => ('slot' in a ? [a.slot] : []);
 
-/** The invariants every plan keeps, whatever the state (DESIGN invariants 2 and 3, read on the plan). */
+/** The invariants every plan keeps, whatever the state (production is decided by routing and users move only to a known-good revision, docs/guarantees.md, read on the plan). */
 function checkPlan(given: AppState, run: string, actions: Action[], task: string): void {
   const where = () => `${task} ${run} on ${JSON.stringify({ routing: given.routing, slots: SLOTS.map((s) => given.slots[s].release && { s, st: given.slots[s].release!.status, run: given.slots[s].release!.run, ready: given.slots[s].ready }), record: given.record })}: ${JSON.stringify(actions)}`;
   let production = productionSlot(given);
@@ -229,7 +271,7 @@ function checkPlan(given: AppState, run: string, actions: Action[], task: string
     }
     if (a.do === 'go-live') assert.ok(!everLive(given.record), `go-live of an app that served users before: ${where()}`);
     if (a.do === 'switch') assert.ok(actions.slice(0, i).some((b) => b.do === 'begin-promotion' && b.to === a.to), `switch without begin-promotion: ${where()}`);
-    if (a.do === 'retire') assert.ok(a.slot !== slotOfRun(given, run)?.slot, `retire of this run's own slot: ${where()}`);
+    if (a.do === 'retire' && task === 'OnSuccess') assert.ok(a.slot !== slotOfRun(given, run)?.slot, `retire of this run's own slot: ${where()}`);
     if (a.do === 'switch' || a.do === 'restore' || a.do === 'repair-route' || a.do === 'go-live') production = a.do === 'repair-route' || a.do === 'go-live' ? a.slot : a.to;
     if (a.do === 'settle') settledSinceWrite = true;
     else if (ROUTING_WRITES.has(a.do)) settledSinceWrite = a.do === 'withdraw-users' || a.do === 'restore'; // these settle inside the step
@@ -260,6 +302,8 @@ describe('plans: every state x routing x record (exhaustive)', function () {
         attempt('OnSuccess', given, run, () => planPromote(given, run));
         attempt('OnFailure', given, run, () => planWithdraw(given, run, false));
         attempt('OnFailure(keep)', given, run, () => planWithdraw(given, run, true));
+        attempt('Rollback', given, run, () => planRollback(given, run, 'stage'));
+        attempt('Rollback(remove)', given, run, () => planRollback(given, run, 'remove'));
       }
     }
     console.log(`      ${states} states, ${plans} plans checked, ${refusals} refusals`);

@@ -5,11 +5,13 @@ import * as path from 'node:path';
 import {
   readDeployInputs,
   readOnFailureInputs,
+  readRollbackInputs,
   readOnSuccessInputs,
   readRouteTrafficInputs,
   type InputSource,
 } from '../../shared/inputs';
 import { MINIMUM_AGENT_VERSION, TASK_FOLDERS, type TaskFolder, taskJsonPath, taskJsonText } from '../../scripts/taskjson';
+import { taskDocsPath, taskDocsText } from '../../scripts/taskdocs';
 import { fakeSource } from './fake-inputs';
 
 interface TaskJson {
@@ -17,6 +19,7 @@ interface TaskJson {
   name: string;
   version: { Major: number };
   minimumAgentVersion: string;
+  helpUrl?: string;
   groups: Array<{ name: string; visibleRule?: string }>;
   inputs: Array<{ name: string; type: string; groupName: string; visibleRule?: string; aliases?: string[]; defaultValue: string; options?: object }>;
   dataSourceBindings: Array<{ target: string; endpointId: string }>;
@@ -29,6 +32,7 @@ const READERS: Record<TaskFolder, (src: InputSource) => unknown> = {
   RouteTraffic: readRouteTrafficInputs,
   OnSuccess: readOnSuccessInputs,
   OnFailure: readOnFailureInputs,
+  Rollback: readRollbackInputs,
 };
 
 const committed = (task: TaskFolder): TaskJson => JSON.parse(fs.readFileSync(taskJsonPath(task), 'utf8')) as TaskJson;
@@ -112,11 +116,24 @@ describe('task.json', () => {
     });
   }
 
-  it('gives the four tasks distinct ids and names', () => {
+  it('gives the tasks distinct ids and names', () => {
     const all = TASK_FOLDERS.map(committed);
-    assert.equal(new Set(all.map((t) => t.id)).size, 4);
-    assert.equal(new Set(all.map((t) => t.name)).size, 4);
+    assert.equal(new Set(all.map((t) => t.id)).size, all.length);
+    assert.equal(new Set(all.map((t) => t.name)).size, all.length);
     for (const t of all) assert.match(t.id, /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
-    assert.deepEqual(all.map((t) => t.name), ['BlueGreenDeploy', 'BlueGreenRouteTraffic', 'BlueGreenOnSuccess', 'BlueGreenOnFailure']);
+    assert.deepEqual(all.map((t) => t.name), ['BlueGreenDeploy', 'BlueGreenRouteTraffic', 'BlueGreenOnSuccess', 'BlueGreenOnFailure', 'BlueGreenRollback']);
+  });
+});
+
+describe('docs/tasks.md (the task reference)', () => {
+  it('is committed exactly as scripts/taskdocs.ts generates it (run npm run build)', () => {
+    assert.equal(fs.readFileSync(taskDocsPath, 'utf8'), taskDocsText());
+  });
+  it('has a section for every task, where its helpUrl points', () => {
+    const text = fs.readFileSync(taskDocsPath, 'utf8');
+    for (const task of TASK_FOLDERS) {
+      assert.match(text, new RegExp(`^## ${task}$`, 'm'));
+      assert.ok(committed(task).helpUrl?.endsWith(`docs/tasks.md#${task.toLowerCase()}`), `${task} helpUrl`);
+    }
   });
 });
