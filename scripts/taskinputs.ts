@@ -2,7 +2,7 @@
 // shared/inputs.ts reads (a unit test holds the two together); YAML aliases follow Microsoft's HelmDeploy
 // and KubernetesManifest tasks so users can reuse what they know.
 import { ROUTER_KINDS } from '../shared/model';
-import { CONNECTION_TYPES, HELM_VERSIONS, INPUT_DEFAULTS } from '../shared/inputsource';
+import { CHART_AUTH_KINDS, CONNECTION_TYPES, HELM_VERSIONS, INPUT_DEFAULTS } from '../shared/inputsource';
 
 export interface TaskInput {
   name: string;
@@ -390,3 +390,60 @@ export function checksInputs(): TaskInput[] {
     checksCaInput('checks'),
   ];
 }
+
+/** Credentials for the chart's registry or repository (docs/registries.md); in the chart group of every task. */
+export const CHART_AUTH_INPUTS: TaskInput[] = [
+  {
+    name: 'chartRegistryAuth',
+    type: 'pickList',
+    label: 'Chart registry sign-in',
+    defaultValue: INPUT_DEFAULTS.chartRegistryAuth,
+    options: Object.fromEntries(
+      CHART_AUTH_KINDS.map((k) => [
+        k,
+        {
+          none: "None (public, or helm's own login on the agent)",
+          dockerRegistry: 'Docker registry service connection',
+          azureContainerRegistry: 'Azure Container Registry (Azure Resource Manager connection)',
+          basic: 'User name and password',
+        }[k],
+      ]),
+    ),
+    helpMarkDown:
+      'How helm signs in to the registry or repository the chart comes from. The credentials reach helm only through its config files in the task\'s temporary folder, are masked in the log and removed at the end. See docs/registries.md.',
+    groupName: 'chart',
+  },
+  {
+    name: 'dockerRegistryConnection',
+    type: 'connectedService:dockerregistry',
+    label: 'Docker registry service connection',
+    visibleRule: 'chartRegistryAuth = dockerRegistry',
+    helpMarkDown: 'Docker registry service connection of the `oci://` registry the chart comes from (its registry must be the chart\'s).',
+    groupName: 'chart',
+  },
+  {
+    name: 'chartAzureSubscription',
+    type: 'connectedService:AzureRM',
+    label: 'Azure subscription of the registry',
+    visibleRule: 'chartRegistryAuth = azureContainerRegistry',
+    helpMarkDown:
+      'Azure Resource Manager connection whose identity may pull from the Azure Container Registry of the `oci://` chart (AcrPull). Empty: the cluster\'s Azure subscription connection.',
+    groupName: 'chart',
+  },
+  {
+    name: 'chartUsername',
+    type: 'string',
+    label: 'Registry user name',
+    visibleRule: 'chartRegistryAuth = basic',
+    helpMarkDown: 'User name for the chart registry or repository.',
+    groupName: 'chart',
+  },
+  {
+    name: 'chartPassword',
+    type: 'string',
+    label: 'Registry password',
+    visibleRule: 'chartRegistryAuth = basic',
+    helpMarkDown: 'Password or token for the chart registry or repository: write it as a secret variable, e.g. `$(chartPassword)`.',
+    groupName: 'chart',
+  },
+];

@@ -10,6 +10,7 @@ import {
   checkAddressInput,
   checksCaInput,
   checksInputs,
+  CHART_AUTH_INPUTS,
   DURATION,
   PERCENT,
   wholeNumber,
@@ -84,6 +85,7 @@ function chartInputs(deploy: boolean): TaskInput[] {
       helpMarkDown: 'URL of the chart repository that holds the chart named above (helm `--repo`). Empty for local charts and `oci://` references.' },
     { name: 'chartVersion', type: 'string', label: 'Chart version', groupName: 'chart',
       helpMarkDown: 'Exact chart version to install from a repository or registry. Empty: the latest.' },
+    ...CHART_AUTH_INPUTS,
   ];
 }
 const COMMON_ROUTING = [...ROUTING_INPUTS, ...GATEWAY_INPUTS, ...TRAFFIC_MANAGER_INPUTS];

@@ -7,6 +7,8 @@
 // reused. HELM_CONFIG_HOME and HELM_DATA_HOME keep their defaults, so a `helm registry login`, `helm repo add`
 // or plugin install in an earlier step of the same job still applies; `helm repo add` keeps its repository
 // indexes in the cache, so HELM_REPOSITORY_CACHE (helm 3 and 4) stays pointed at the default cache's one.
+// A task given chart credentials (registry.ts) points HELM_REGISTRY_CONFIG or HELM_REPOSITORY_CONFIG/CACHE
+// at its own files under workDir instead (useCredentials).
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -81,6 +83,7 @@ export class Helm {
   private versionText: Promise<string> | undefined;
   private prepared = false;
   private guard: (() => void) | undefined;
+  private credentialEnv: Record<string, string> = {};
 
   constructor(
     readonly binary: string,
@@ -100,7 +103,12 @@ export class Helm {
     env.HELM_REPOSITORY_CACHE = process.env.HELM_REPOSITORY_CACHE || path.join(defaultHelmCacheHome(), 'repository');
     env.HELM_CACHE_HOME = path.join(this.options.workDir, 'helm-cache');
     env.KUBECACHEDIR = path.join(this.options.workDir, 'kube-cache');
-    return env;
+    return { ...env, ...this.credentialEnv };
+  }
+
+  /** Points helm at the task's own registry or repository config (files under workDir, see registry.ts). */
+  useCredentials(env: Record<string, string>): void {
+    this.credentialEnv = { ...this.credentialEnv, ...env };
   }
 
   /** e.g. '3.18.0' */

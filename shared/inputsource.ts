@@ -4,7 +4,7 @@
 // server maps YAML aliases (e.g. kubernetesServiceConnection) onto them before the agent sees them.
 import * as path from 'node:path';
 import type { Layout, RouterKind, RoutingOwnership } from './model';
-import type { ConnectionType, RetirePolicy, TrafficManagerEndpointType } from './inputs';
+import type { ChartAuthKind, ConnectionType, RetirePolicy, TrafficManagerEndpointType } from './inputs';
 import type { AfterRollback } from './rollback-plan';
 import { InputError, isGoDuration, parseInteger } from './validate';
 
@@ -45,6 +45,7 @@ export const INPUT_DEFAULTS = {
   keepFailedSlot: 'false',
   changeSettings: 'false',
   afterRollback: 'stage',
+  chartRegistryAuth: 'none',
 } as const;
 
 export const CONNECTION_TYPES: readonly ConnectionType[] = [
@@ -53,6 +54,7 @@ export const CONNECTION_TYPES: readonly ConnectionType[] = [
   'Kubeconfig File',
 ];
 export const LAYOUTS: readonly Layout[] = ['shared', 'perSlot'];
+export const CHART_AUTH_KINDS: readonly ChartAuthKind[] = ['none', 'dockerRegistry', 'azureContainerRegistry', 'basic'];
 export const OWNERSHIPS: readonly RoutingOwnership[] = ['managed', 'chart'];
 export const TRAFFIC_MANAGER_ENDPOINT_TYPES: readonly TrafficManagerEndpointType[] = ['ExternalEndpoints', 'AzureEndpoints'];
 export const RETIRE_POLICIES: readonly RetirePolicy[] = ['delete', 'keep'];

@@ -9,6 +9,7 @@ import type { SlotLocation } from './model';
 import { APP_RELEASE_LABEL, RUN_LABEL, SECRET_VERSION, SHOWN_VERSION, VERSION_LABEL } from './releases';
 import { RESERVED_VALUE_NAMES } from './validate';
 import type { Values } from './routers/router';
+import { chartAccess } from './registry';
 
 /** A chart ready to install: a local directory/archive, or an archive pulled once into the work dir. */
 export interface ResolvedChart {
@@ -32,14 +33,17 @@ export async function resolveChart(helm: Helm, chart: ChartInputs, workDir: stri
     return { path: local, describe: `local chart ${chart.chart}` };
   }
   const dest = fs.mkdtempSync(path.join(workDir, 'chart-'));
-  const args = ['pull', chart.chart, '--destination', dest];
-  if (chart.repository) args.push('--repo', chart.repository);
+  const what = `Chart ${chart.chart}${chart.version ? ` version ${chart.version}` : ''}`;
+  const access = chart.auth ? await chartAccess(helm, chart, workDir) : undefined;
+  // With credentials, a classic repository is the one entry of the task's own repositories file.
+  const args = ['pull', access?.repoName ? `${access.repoName}/${chart.chart}` : chart.chart, '--destination', dest];
+  if (chart.repository && !access?.repoName) args.push('--repo', chart.repository);
   if (chart.version) args.push('--version', chart.version);
   try {
     await helm.run(args);
   } catch (err) {
-    const where = chart.repository ? ` from ${chart.repository}` : '';
-    throw new Error(`Chart ${chart.chart}${chart.version ? ` version ${chart.version}` : ''} could not be fetched${where}: ${(err as Error).message}`);
+    const where = access ? ` from ${access.describe}` : chart.repository ? ` from ${chart.repository}` : '';
+    throw new Error(`${what} could not be fetched${where}: ${(err as Error).message}`);
   }
   const archive = fs.readdirSync(dest).find((f) => f.endsWith('.tgz'));
   if (!archive) throw new Error(`helm pull ${chart.chart} produced no chart archive.`);

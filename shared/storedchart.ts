@@ -172,19 +172,30 @@ async function choose(record: StoredChartRelease | undefined, location: SlotLoca
   return { pull: { ...input, version: record.chart?.metadata?.version ?? input.version } };
 }
 
+/** The chart input pulled at a version, once per task (signing in to its registry first, registry.ts). */
+function pulled(helm: Helm, chart: ChartInputs, workDir: string, cache: RerenderCharts): Promise<ResolvedChart> {
+  const key = `${chart.chart}@${chart.version ?? ''}`;
+  if (!cache.pulled.has(key)) cache.pulled.set(key, resolveChart(helm, chart, workDir));
+  return cache.pulled.get(key)!;
+}
+
 /** The chart to re-render a slot's release with (never another chart's templates). */
 export async function chartToRerender(helm: Helm, kube: Kube, location: SlotLocation, input: ChartInputs | undefined, workDir: string, cache: RerenderCharts): Promise<RerenderChoice> {
   const choice = await choose(await latestReleaseRecord(kube, location), location, input, workDir, cache);
   if ('chart' in choice) return choice;
-  const key = `${choice.pull.chart}@${choice.pull.version ?? ''}`;
-  if (!cache.pulled.has(key)) cache.pulled.set(key, resolveChart(helm, choice.pull, workDir));
-  return { chart: await cache.pulled.get(key)!, own: false };
+  return { chart: await pulled(helm, choice.pull, workDir, cache), own: false };
 }
 
-/** Refuses, before a task changes any routing, when an installed slot could not be re-rendered with its own chart. */
-export async function checkRerenderable(kube: Kube, locations: SlotLocation[], input: ChartInputs | undefined, workDir: string, cache: RerenderCharts): Promise<void> {
+/**
+ * Refuses, before a task changes any routing, when an installed slot could not be re-rendered with its own
+ * chart. Given helm, it also pulls now every chart a re-render will pull, so a registry that refuses the
+ * credentials stops the task here too.
+ */
+export async function checkRerenderable(kube: Kube, locations: SlotLocation[], input: ChartInputs | undefined, workDir: string, cache: RerenderCharts, helm?: Helm): Promise<void> {
   for (const location of locations) {
     const record = await latestReleaseRecord(kube, location);
-    if (record) await choose(record, location, input, workDir, cache);
+    if (!record) continue;
+    const choice = await choose(record, location, input, workDir, cache);
+    if (helm && 'pull' in choice) await pulled(helm, choice.pull, workDir, cache);
   }
 }

@@ -53,12 +53,15 @@ export function annotatable(manifest: string, namespace: string): Array<{ apiVer
     .flatMap((o) => (o?.kind && ANNOTATED[o.kind] && o.metadata?.name ? [{ apiVersion: ANNOTATED[o.kind], kind: o.kind, name: o.metadata.name, namespace: o.metadata.namespace ?? namespace }] : []));
 }
 
-/** Annotates the release's objects; returns how many. An object that is gone (or refused) is skipped, with the reason. */
+/** Annotates the release's objects that do not carry this run's annotations yet; returns how many. An object that is gone (or refused) is skipped, with the reason. */
 export async function annotateRelease(kube: Kube, location: SlotLocation, manifest: string, annotations: Record<string, string>, warn: (line: string) => void): Promise<number> {
   if (Object.keys(annotations).length === 0) return 0;
   let done = 0;
   for (const ref of annotatable(manifest, location.namespace)) {
     try {
+      // A re-run of the same run finds them in place: nothing to write.
+      const current = (await kube.get(ref))?.metadata.annotations ?? {};
+      if (Object.entries(annotations).every(([k, v]) => current[k] === v)) continue;
       await kube.mergePatch(ref, { metadata: { annotations } });
       done++;
     } catch (err) {

@@ -60,7 +60,7 @@ export function openLifecycle<I extends CommonInputs>(task: string, ctx: TaskCon
   const rerender = rerenderCharts();
   let rerenderable: Promise<void> | undefined;
   const render = async (slot: Slot, values: Values) => {
-    rerenderable ??= checkRerenderable(kube, SLOTS.map((s) => locate(inputs.app, s)), inputs.chart, ctx.workDir, rerender);
+    rerenderable ??= checkRerenderable(kube, SLOTS.map((s) => locate(inputs.app, s)), inputs.chart, ctx.workDir, rerender, ctx.helm);
     await rerenderable;
     const location = locate(inputs.app, slot);
     const { chart } = await chartToRerender(ctx.helm, kube, location, inputs.chart, ctx.workDir, rerender);

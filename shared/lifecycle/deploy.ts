@@ -49,7 +49,7 @@ async function annotate(lc: Lifecycle<DeployInputs>, slot: Slot): Promise<void> 
     const location = locate(lc.inputs.app, slot);
     const record = await latestReleaseRecord(lc.kube, location);
     const count = await annotateRelease(lc.kube, location, record?.manifest ?? '', annotations, lc.log.warn);
-    lc.log.info(`${count} objects of release ${location.release} name run ${annotations['azure-pipelines/run'] ?? '?'} (${annotations['azure-pipelines/runuri'] ?? 'no run URI'}).`);
+    lc.log.info(`${count} objects of release ${location.release} newly name run ${annotations['azure-pipelines/run'] ?? '?'} (${annotations['azure-pipelines/runuri'] ?? 'no run URI'}).`);
   });
 }
 

@@ -2,13 +2,18 @@
 // service connections arrive as ENDPOINT_* variables (task-lib vaults them when it loads, so they cannot be
 // set in the mocha process afterwards), and the fake Azure's CA is trusted through NODE_EXTRA_CA_CERTS, which
 // Node only reads at startup. Prints one `RESULT <json>` or `ERROR <json>` line; never a secret.
+import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import { azureCredential } from '../../shared/azure';
 import { connect } from '../../shared/connection';
-import type { ConnectionInputs } from '../../shared/inputs';
+import type { ChartAuth, ChartInputs, ConnectionInputs } from '../../shared/inputs';
+import { credentialsFor } from '../../shared/registry';
 
 export interface RunnerRequest {
-  mode: 'connect' | 'azure';
+  mode: 'connect' | 'azure' | 'registry';
+  /** registry mode: the chart and how to sign in to its registry. */
+  chart?: ChartInputs;
+  auth?: ChartAuth;
   inputs?: ConnectionInputs;
   workDir?: string;
   reachabilityTimeoutMs?: number;
@@ -28,6 +33,13 @@ export interface ConnectResult {
   currentContextFromClient: string;
   /** Whether the kubeconfig file exists when the result is reported. */
   kubeconfigExists: boolean;
+}
+
+/** The credentials a registry sign-in produced; the password only as its SHA-256 (never printed). */
+export interface RegistryResult {
+  username: string;
+  passwordSha256: string;
+  source: string;
 }
 
 export interface AzureResult {
@@ -59,6 +71,13 @@ async function main(): Promise<void> {
       currentContextFromClient: connection.kubeConfig.getCurrentContext(),
       kubeconfigExists: fs.existsSync(connection.kubeconfigPath),
     };
+    console.log(`RESULT ${JSON.stringify(result)}`);
+    return;
+  }
+  if (request.mode === 'registry') {
+    const credentials = await credentialsFor(request.auth as ChartAuth, request.chart as ChartInputs);
+    const passwordSha256 = crypto.createHash('sha256').update(credentials.password).digest('hex');
+    const result: RegistryResult = { username: credentials.username, passwordSha256, source: credentials.source };
     console.log(`RESULT ${JSON.stringify(result)}`);
     return;
   }

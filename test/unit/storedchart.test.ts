@@ -174,6 +174,18 @@ describe('storedchart: a release\'s own chart, rebuilt from its helm record', ()
       assert.deepEqual(helm.calls.map((a) => a[a.indexOf('--version') + 1]), ['1.0.0']);
     });
 
+    it('subcharts and a remote chart: checkRerenderable pulls (and signs in) before the first re-render, once', async () => {
+      const helm = fakeHelm();
+      const kube = fakeKube([secret(subcharts)]);
+      const cache = rerenderCharts();
+      const input = { chart: 'oci://registry.example/charts/app', version: '2.0.0' };
+      await checkRerenderable(kube, [BLUE], input, work, cache, helm);
+      assert.equal(helm.calls.length, 1, 'pulled by the check');
+      const choice = await chartToRerender(helm, kube, BLUE, input, work, cache);
+      assert.equal(choice.own, false);
+      assert.equal(helm.calls.length, 1, 'the re-render reuses the pull');
+    });
+
     it('subcharts and a different local chart: refuses, before anything changes', async () => {
       const other = localCopy(subcharts, (dir) => fs.appendFileSync(path.join(dir, 'templates/deployment.yaml'), '  annotations: { x: y }\n'));
       const kube = fakeKube([secret(subcharts)]);

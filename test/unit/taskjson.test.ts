@@ -61,6 +61,10 @@ describe('task.json', () => {
       ] as Array<Record<string, string>>).map((auth: Record<string, string>) => ({ ...app, kubernetesServiceEndpoint: 'k8s', gates: 'up >= 1', metricsServer: 'http://prometheus:9090', ...auth })),
       // Progressive traffic.
       { ...app, kubernetesServiceEndpoint: 'k8s', trafficSteps: '10, 25, 50' },
+      // Chart registry sign-in, one kind each (docs/registries.md).
+      { ...app, kubernetesServiceEndpoint: 'k8s', chart: 'oci://r.example/helm/calc', chartRegistryAuth: 'dockerRegistry', dockerRegistryConnection: 'reg' },
+      { ...app, kubernetesServiceEndpoint: 'k8s', chart: 'oci://r.example/helm/calc', chartRegistryAuth: 'azureContainerRegistry', chartAzureSubscription: 'arm' },
+      { ...app, kubernetesServiceEndpoint: 'k8s', chart: 'calc', chartRepository: 'https://charts.example', chartRegistryAuth: 'basic', chartUsername: 'u', chartPassword: 'p' },
     ];
   };
 
