@@ -1,7 +1,7 @@
 // The task.json inputs of the metric gates (RouteTraffic and OnSuccess), read by shared/gates/inputs.ts.
 import { GATE_DEFAULTS } from '../shared/gates/inputs';
 import { TRAFFIC_STEP_SECONDS_DEFAULT } from '../shared/progressive';
-import type { TaskGroup, TaskInput } from './taskinputs';
+import { type TaskGroup, type TaskInput, wholeNumber } from './taskinputs';
 
 export const GATES_GROUP: TaskGroup = { name: 'gates', displayName: 'Metric gates (Prometheus)', isExpanded: false };
 
@@ -50,9 +50,9 @@ export function gateInputs(task: 'RouteTraffic' | 'OnSuccess'): TaskInput[] {
       helpMarkDown: "Azure Resource Manager connection whose identity may read the Azure Monitor workspace. Empty: the cluster's Azure connection.",
       groupName: 'gates',
     },
-    { name: 'gateInterval', type: 'string', label: 'Evaluation interval (seconds)', defaultValue: GATE_DEFAULTS.gateInterval, helpMarkDown: 'Seconds between two evaluations of the gates; the first comes one interval after the watch starts.', groupName: 'gates' },
-    { name: 'gateDuration', type: 'string', label: 'Watch duration (seconds)', defaultValue: GATE_DEFAULTS.gateDuration, helpMarkDown: 'How long the gates are watched; they are evaluated duration / interval times.', groupName: 'gates' },
-    { name: 'gateFailureLimit', type: 'string', label: 'Breaches that fail a gate', defaultValue: GATE_DEFAULTS.gateFailureLimit, helpMarkDown: 'A gate fails when its condition was not met this many times (1: at the first breach).', groupName: 'gates' },
+    { name: 'gateInterval', type: 'string', label: 'Evaluation interval (seconds)', defaultValue: GATE_DEFAULTS.gateInterval, validation: wholeNumber(1, 3600), helpMarkDown: 'Seconds between two evaluations of the gates; the first comes one interval after the watch starts.', groupName: 'gates' },
+    { name: 'gateDuration', type: 'string', label: 'Watch duration (seconds)', defaultValue: GATE_DEFAULTS.gateDuration, validation: wholeNumber(1, 86400), helpMarkDown: 'How long the gates are watched; they are evaluated duration / interval times.', groupName: 'gates' },
+    { name: 'gateFailureLimit', type: 'string', label: 'Breaches that fail a gate', defaultValue: GATE_DEFAULTS.gateFailureLimit, validation: wholeNumber(1, 1000), helpMarkDown: 'A gate fails when its condition was not met this many times (1: at the first breach).', groupName: 'gates' },
     {
       name: 'gateNoData',
       type: 'pickList',
@@ -81,6 +81,7 @@ export const TRAFFIC_STEP_INPUTS: TaskInput[] = [
     type: 'string',
     label: 'Step time (seconds)',
     defaultValue: TRAFFIC_STEP_SECONDS_DEFAULT,
+    validation: wholeNumber(1, 86400),
     helpMarkDown: 'How long each traffic step is held (the metric gates are evaluated every gate interval meanwhile) before the next one.',
     groupName: 'checks',
   },
