@@ -40,7 +40,7 @@ export async function onSuccess(ctx: TaskContext<OnSuccessInputs>): Promise<void
       await preflightGates(lc, gates);
       notes = await execute(lc, plan.actions.slice(0, at), options);
       const share = state.routing.staging === gates.slot ? state.routing.stagingPercent : 0;
-      if (!share) log.warn(`Slot ${gates.slot} has no share of real users (RouteTraffic trafficPercent was 0): the metric gates see only what testers send.`);
+      if (!share) log.warn(`Slot ${gates.slot} has no share of real users (RouteTraffic sent it none): the metric gates see only what testers send.`);
       notes.push(await holdGates(lc, gates, 'before the switch'));
       notes.push(...(await execute(lc, plan.actions.slice(at), options)));
     } else {
