@@ -22,6 +22,7 @@ import {
   type TaskInput,
 } from './taskinputs';
 import { GATEWAY_INPUTS, TRAFFIC_MANAGER_INPUTS } from './taskinputs-routers';
+import { GATES_GROUP, gateInputs, TRAFFIC_STEP_INPUTS } from './taskinputs-gates';
 
 export const repoRoot = path.resolve(__dirname, '..', '..');
 export type TaskFolder = 'Deploy' | 'RouteTraffic' | 'OnSuccess' | 'OnFailure' | 'Rollback';
@@ -166,7 +167,7 @@ const SPECS: Record<TaskFolder, TaskSpec> = {
     friendlyName: 'Blue/green: validate and route traffic',
     description: 'Check the staged blue/green slot over HTTP (and helm test), then optionally send a share of real users to it.',
     instanceNameFormat: 'Blue/green route traffic $(name)',
-    groups: [GROUP.cluster, GROUP.app, { ...GROUP.checks, displayName: 'Validation and traffic' }, ...ROUTING_GROUPS, RERENDER_GROUP, GROUP.advanced],
+    groups: [GROUP.cluster, GROUP.app, { ...GROUP.checks, displayName: 'Validation and traffic' }, GATES_GROUP, ...ROUTING_GROUPS, RERENDER_GROUP, GROUP.advanced],
     inputs: recordedSettings([
       ...CLUSTER_INPUTS,
       ...APP_INPUTS,
@@ -176,8 +177,10 @@ const SPECS: Record<TaskFolder, TaskSpec> = {
         helpMarkDown: "Also run the chart's tests (`helm test`) against the staged release." },
       { name: 'trafficPercent', type: 'string', label: 'Traffic to staging (%)', defaultValue: INPUT_DEFAULTS.trafficPercent, groupName: 'checks', validation: PERCENT,
         helpMarkDown: 'Share of real users sent to the staging slot after the checks pass, 0-100 (not available with AGIC). 0: testers only.' },
+      ...TRAFFIC_STEP_INPUTS,
       { name: 'timeout', type: 'string', label: 'Timeout', defaultValue: INPUT_DEFAULTS.routeTrafficTimeout, groupName: 'checks', validation: DURATION,
         helpMarkDown: 'How long helm test and the routing changes may take (helm duration, e.g. `5m0s`).' },
+      ...gateInputs('RouteTraffic'),
       ...COMMON_ROUTING,
       ...ADVANCED_INPUTS,
     ]),
@@ -199,7 +202,7 @@ const SPECS: Record<TaskFolder, TaskSpec> = {
     friendlyName: 'Blue/green: promote staging slot',
     description: 'Switch production to the validated staging slot in one step, then retire the old slot once it is drained.',
     instanceNameFormat: 'Blue/green promote $(name)',
-    groups: [GROUP.cluster, GROUP.app, GROUP.checks, GROUP.retire, ...ROUTING_GROUPS, RERENDER_GROUP, GROUP.advanced],
+    groups: [GROUP.cluster, GROUP.app, GROUP.checks, GATES_GROUP, GROUP.retire, ...ROUTING_GROUPS, RERENDER_GROUP, GROUP.advanced],
     inputs: recordedSettings([
       ...CLUSTER_INPUTS,
       ...APP_INPUTS,
@@ -210,6 +213,7 @@ const SPECS: Record<TaskFolder, TaskSpec> = {
         helpMarkDown: 'What happens to the previous production slot once no traffic reaches it: uninstall it, or keep it for inspection.' },
       { name: 'drainSeconds', type: 'string', label: 'Drain time (seconds)', defaultValue: INPUT_DEFAULTS.drainSeconds, groupName: 'retire', validation: wholeNumber(0, 3600),
         helpMarkDown: 'How long the old slot keeps serving open connections after the switch before it is retired (Traffic Manager adds the profile TTL).' },
+      ...gateInputs('OnSuccess'),
       ...COMMON_ROUTING,
       ...ADVANCED_INPUTS,
     ]),

@@ -14,6 +14,8 @@ import {
 import { readChart, readSecretValues, readValueFiles } from './chartinputs';
 import { type ChecksCa, readChecksCa } from './checks-ca';
 import { readRouting } from './routinginputs';
+import { type GateInputs, readGateInputs } from './gates/inputs';
+import { readTrafficSteps, type TrafficSteps } from './progressive';
 import { readApp, readConnection, readHelm, readRunId } from './targetinputs';
 import type { AfterRollback } from './rollback-plan';
 import type { FailFastRules } from './podstate';
@@ -213,6 +215,10 @@ export interface RouteTrafficInputs extends CommonInputs {
   /** Share of real users to send to staging after the checks pass (0-100). */
   trafficPercent: number;
   timeout: string;
+  /** Metric gates watched after the checks pass and users reach the slot (undefined: none). */
+  gates?: GateInputs;
+  /** Progressive shares of users instead of one trafficPercent (undefined: none). */
+  trafficSteps?: TrafficSteps;
 }
 
 export type RetirePolicy = 'delete' | 'keep';
@@ -223,6 +229,8 @@ export interface OnSuccessInputs extends CommonInputs {
   checkIntervalSeconds: number;
   retire: RetirePolicy;
   drainSeconds: number;
+  /** Metric gates watched on the staged slot right before the switch (undefined: none). */
+  gates?: GateInputs;
 }
 
 export interface RollbackInputs extends CommonInputs {
@@ -292,22 +300,31 @@ export function readRouteTrafficInputs(src: InputSource = agentInputs(), found?:
       "Input 'trafficPercent' must be 0 with router 'appgw': Application Gateway Ingress Controller routes by host and path only and cannot split traffic by percentage.",
     );
   }
+  const gates = readGateInputs(r, common.connection);
+  const trafficSteps = readTrafficSteps(r, common.routing?.router, trafficPercent);
+  if (gates && trafficSteps && trafficSteps.seconds < gates.settings.intervalSeconds) {
+    throw new v.InputError(`Input 'trafficStepSeconds' (${trafficSteps.seconds} s) is shorter than 'gateInterval' (${gates.settings.intervalSeconds} s); the gates would not be evaluated at each step.`);
+  }
   return {
     ...common,
     ...readChecks(r),
     helmTest: r.bool('helmTest', INPUT_DEFAULTS.helmTest),
     trafficPercent,
     timeout: r.duration('timeout', INPUT_DEFAULTS.routeTrafficTimeout),
+    gates,
+    trafficSteps,
   };
 }
 
 export function readOnSuccessInputs(src: InputSource = agentInputs(), found?: SettingsSource): OnSuccessInputs {
   const r = new Reader(src);
+  const common = readCommon(r, found, false);
   return {
-    ...readCommon(r, found, false),
+    ...common,
     ...readChecks(r),
     retire: r.choice('retirePolicy', RETIRE_POLICIES, INPUT_DEFAULTS.retirePolicy),
     drainSeconds: r.integer('drainSeconds', 0, 3600, INPUT_DEFAULTS.drainSeconds),
+    gates: readGateInputs(r, common.connection),
   };
 }
 

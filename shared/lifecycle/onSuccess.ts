@@ -11,6 +11,7 @@ import { openLifecycle } from './context';
 import { notDeployed } from './namespaces';
 import { execute } from './steps';
 import { checkSettings } from './validate';
+import { gateWatch, holdGates, preflightGates } from './gates';
 
 export async function onSuccess(ctx: TaskContext<OnSuccessInputs>): Promise<void> {
   const lc = openLifecycle('OnSuccess', ctx);
@@ -29,7 +30,22 @@ export async function onSuccess(ctx: TaskContext<OnSuccessInputs>): Promise<void
       return;
     }
     if (plan.kind === 'promote') await router.preflight({ promote: plan.production });
-    const notes = await execute(lc, plan.actions, { checks, settings, retire: { policy: inputs.retire, drainSeconds: inputs.drainSeconds } });
+    const options = { checks, settings, retire: { policy: inputs.retire, drainSeconds: inputs.drainSeconds } };
+    // Metric gates are a condition of the switch: watched on the staged slot's users right before it
+    // (docs/metric-gates.md). A re-run after the switch (kind finish) confirms with the checks only.
+    const gates = inputs.gates && plan.kind === 'promote' ? gateWatch(inputs.gates, plan.production!, state.routing.production) : undefined;
+    const at = gates ? plan.actions.findIndex((a) => a.do === 'begin-promotion') : -1;
+    let notes: string[];
+    if (gates && at >= 0) {
+      await preflightGates(lc, gates);
+      notes = await execute(lc, plan.actions.slice(0, at), options);
+      const share = state.routing.staging === gates.slot ? state.routing.stagingPercent : 0;
+      if (!share) log.warn(`Slot ${gates.slot} has no share of real users (RouteTraffic sent it none): the metric gates see only what testers send.`);
+      notes.push(await holdGates(lc, gates, 'before the switch'));
+      notes.push(...(await execute(lc, plan.actions.slice(at), options)));
+    } else {
+      notes = await execute(lc, plan.actions, options);
+    }
     const after = await lc.readState('Result');
     const production = plan.production!;
     const headline = loc('Promoted', production, after.slots[production].release?.version);

@@ -10,39 +10,50 @@ import { openLifecycle } from './context';
 import { notDeployed } from './namespaces';
 import { execute } from './steps';
 import { checkSettings } from './validate';
+import { gateWatch, holdGates, preflightGates } from './gates';
+import { climb } from './progressive';
 
 export async function routeTraffic(ctx: TaskContext<RouteTrafficInputs>): Promise<void> {
   const lc = openLifecycle('RouteTraffic', ctx);
   const { inputs, log, router } = lc;
   const checks = parseChecks(inputs.checks);
   const settings = checkSettings(inputs);
-  await router.preflight({ percent: inputs.trafficPercent });
+  const steps = inputs.trafficSteps?.percents;
+  // The share the slot ends with: the last step, or trafficPercent.
+  const percent = steps ? steps[steps.length - 1] : inputs.trafficPercent;
+  await router.preflight({ percent });
   const absent = await notDeployed(lc, 'nothing to validate. Run Deploy first.');
   if (absent) throw new Error(absent);
 
   await lc.exclusive(async () => {
     const state = await lc.repairInterrupted(await lc.readState());
-    const plan = planValidate(state, inputs.runId, inputs.trafficPercent);
+    const plan = planValidate(state, inputs.runId, steps ? steps[0] : inputs.trafficPercent);
     for (const note of plan.notes) log.warn(note);
     if (!checks.length && !inputs.helmTest) log.warn('No checks and no helm test are configured: only the staging route is proven, the staged version is not validated.');
-    if (plan.kind === 'production' && inputs.trafficPercent > 0) log.warn(`trafficPercent ${inputs.trafficPercent} is ignored: slot ${plan.slot} already receives every user.`);
+    if (plan.kind === 'production' && percent > 0) log.warn(`${steps ? 'trafficSteps are' : `trafficPercent ${percent} is`} ignored: slot ${plan.slot} already receives every user.`);
 
     // A failed check fails the task; the output says so to later stages (e.g. a condition on a manual step).
     setOutputs({ checksPassed: false });
+    // Metric gates judge the staged slot by its real users, after the checks and once users reach it.
+    const gates = inputs.gates && plan.kind === 'staging' ? gateWatch(inputs.gates, plan.slot, state.routing.production) : undefined;
+    if (inputs.gates && !gates) log.info('Metric gates are not evaluated: this run\'s release is production already (first deploy), there is no staged slot to judge.');
+    if (gates) await preflightGates(lc, gates);
     const notes = await execute(lc, plan.actions, { checks, settings, helmTest: plan.kind === 'staging' && inputs.helmTest });
+    if (steps && plan.kind === 'staging') notes.push(...(await climb(lc, inputs.trafficSteps!, plan.slot, gates)));
+    else if (gates) notes.push(await holdGates(lc, gates, inputs.trafficPercent ? `with ${inputs.trafficPercent} % of users` : '(testers only, no user share)'));
 
     const after = await lc.readState('Result');
     const version = after.slots[plan.slot].release?.version;
     const headline =
       plan.kind === 'production'
         ? loc('ProductionValidated', plan.slot)
-        : inputs.trafficPercent
-          ? loc('StagingValidatedWithUsers', plan.slot, version, inputs.trafficPercent)
+        : percent
+          ? loc('StagingValidatedWithUsers', plan.slot, version, percent)
           : loc('StagingValidated', plan.slot, version);
     finish(lc.summary(after, headline, [...plan.notes, ...notes]), {
       stagingSlot: plan.kind === 'staging' ? plan.slot : '',
       productionSlot: after.routing.production ?? '',
-      trafficPercent: plan.kind === 'staging' ? inputs.trafficPercent : 100,
+      trafficPercent: plan.kind === 'staging' ? percent : 100,
       checksPassed: true,
     });
   });

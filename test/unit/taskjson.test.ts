@@ -53,6 +53,14 @@ describe('task.json', () => {
       { ...app, kubernetesServiceEndpoint: 'k8s' },
       { ...app, connectionType: 'Azure Resource Manager', azureSubscriptionEndpoint: 'arm', azureResourceGroup: 'rg', kubernetesCluster: 'aks', router: 'gateway', gatewayName: 'gw' },
       { ...app, connectionType: 'Kubeconfig File', kubeconfigFile: 'kubeconfig', router: 'trafficmanager', trafficManagerConnection: 'tm', trafficManagerResourceGroup: 'rg', trafficManagerProfile: 'p', trafficManagerEndpointType: 'AzureEndpoints' },
+      // Metric gates with each way to authenticate.
+      ...([
+        { metricsAuth: 'bearer', metricsToken: 't' },
+        { metricsAuth: 'basic', metricsUsername: 'u', metricsPassword: 'p' },
+        { metricsAuth: 'azureMonitor', metricsServer: 'https://ws.westeurope.prometheus.monitor.azure.com', metricsAzureConnection: 'arm' },
+      ] as Array<Record<string, string>>).map((auth: Record<string, string>) => ({ ...app, kubernetesServiceEndpoint: 'k8s', gates: 'up >= 1', metricsServer: 'http://prometheus:9090', ...auth })),
+      // Progressive traffic.
+      { ...app, kubernetesServiceEndpoint: 'k8s', trafficSteps: '10, 25, 50' },
       // Chart registry sign-in, one kind each (docs/registries.md).
       { ...app, kubernetesServiceEndpoint: 'k8s', chart: 'oci://r.example/helm/calc', chartRegistryAuth: 'dockerRegistry', dockerRegistryConnection: 'reg' },
       { ...app, kubernetesServiceEndpoint: 'k8s', chart: 'oci://r.example/helm/calc', chartRegistryAuth: 'azureContainerRegistry', chartAzureSubscription: 'arm' },

@@ -6,6 +6,8 @@ import type { PodAnswer, ServiceRef } from './types';
 
 export const RELEASE_LABEL = 'app.kubernetes.io/instance';
 export const FAIL_ANNOTATION = 'bluegreen.test/fail';
+export const FAIL_PERCENT_ANNOTATION = 'bluegreen.test/fail-percent';
+export const FAIL_PATH_ANNOTATION = 'bluegreen.test/fail-path';
 
 export function labelsMatch(selector: Record<string, string> | undefined, labels: Record<string, string> | undefined): boolean {
   if (!selector || Object.keys(selector).length === 0) return false;
@@ -75,8 +77,30 @@ export function podFails(pod: KubeObject): boolean {
   return envOf(pod, 'FAIL') === 'true' || pod.metadata.annotations?.[FAIL_ANNOTATION] === 'true';
 }
 
-/** What the pod answers: 200 with who it is, or 500 when the test told it to fail. */
-export function answerFromPod(pod: KubeObject, path: string, host: string): { status: number; body: PodAnswer } {
+/**
+ * A pod that fails a share of its requests (env FAIL_PERCENT=20, only under FAIL_PATH when set, e.g.
+ * `/api`; or the annotations bluegreen.test/fail-percent and fail-path, set on running pods): a version
+ * whose health endpoint passes every check while real users' requests fail. The share
+ * is exact and deterministic per pod: request n fails when floor(n * p / 100) steps up.
+ */
+export class FailureShare {
+  private readonly served = new Map<string, number>();
+
+  fails(pod: KubeObject, path: string): boolean {
+    // The annotations let a test make running pods degrade (env is fixed for a pod's life, annotations are not).
+    const percent = Number(envOf(pod, 'FAIL_PERCENT') || 0) || Number(pod.metadata.annotations?.[FAIL_PERCENT_ANNOTATION] ?? 0);
+    if (!(percent > 0)) return false;
+    const under = envOf(pod, 'FAIL_PATH') || pod.metadata.annotations?.[FAIL_PATH_ANNOTATION] || '/';
+    if (!path.startsWith(under)) return false;
+    const key = `${pod.metadata.namespace}/${pod.metadata.name}/${pod.metadata.uid ?? ''}`;
+    const n = (this.served.get(key) ?? 0) + 1;
+    this.served.set(key, n);
+    return Math.floor((n * Math.min(percent, 100)) / 100) > Math.floor(((n - 1) * Math.min(percent, 100)) / 100);
+  }
+}
+
+/** What the pod answers: 200 with who it is, or 500 when the test told it to fail (always, or this request of its share). */
+export function answerFromPod(pod: KubeObject, path: string, host: string, share?: FailureShare): { status: number; body: PodAnswer } {
   const body: PodAnswer = {
     pod: pod.metadata.name as string,
     namespace: pod.metadata.namespace as string,
@@ -86,5 +110,6 @@ export function answerFromPod(pod: KubeObject, path: string, host: string): { st
     host,
   };
   if (podFails(pod)) return { status: 500, body: { ...body, error: 'pod told to fail' } };
+  if (share?.fails(pod, path)) return { status: 500, body: { ...body, error: 'pod fails a share of its requests' } };
   return { status: 200, body };
 }

@@ -6,7 +6,8 @@ import type { AddressInfo } from 'node:net';
 import type { KubeObject, Store, StoreEvent } from '../store';
 import { TrafficManagerDns, type Clock } from '../azure/dns';
 import type { FakeTrafficManager } from '../azure/trafficmanager';
-import { answerFromPod, readyPods, RoundRobin } from './backends';
+import { answerFromPod, FailureShare, readyPods, RoundRobin } from './backends';
+import { RequestMetrics } from './metrics';
 import { AGIC_CLASS, buildAgicConfig, routeAgic } from './agic';
 import { routeGateway } from './gateway';
 import { startRouteStatusWriter } from './gatewayStatus';
@@ -83,6 +84,10 @@ export interface DataPlane {
   route(req: DataPlaneRequest): RouteDecision;
   /** Route and answer in-process, exactly as the HTTP server does. */
   handle(req: DataPlaneRequest): DataPlaneAnswer;
+  /** nginx: the request metrics ingress-nginx would export (counted for every answer of a location). */
+  readonly metrics: RequestMetrics;
+  /** nginx: http://127.0.0.1:PORT/metrics, the controller's metrics endpoint (its own port, like :10254). */
+  readonly metricsUrl?: string;
   close(): Promise<void>;
 }
 
@@ -156,8 +161,17 @@ export async function startDataPlane(store: Store, options: DataPlaneOptions): P
     }
   };
 
+  const metrics = new RequestMetrics();
+  const share = new FailureShare();
   const handle = (req: DataPlaneRequest): DataPlaneAnswer => {
+    const started = process.hrtime.bigint();
     const decision = route(req);
+    const answer = answerFor(req, decision);
+    if (decision.metrics) metrics.observe({ ...decision.metrics, method: req.method, status: String(answer.status) }, Number(process.hrtime.bigint() - started) / 1e9);
+    return answer;
+  };
+
+  const answerFor = (req: DataPlaneRequest, decision: RouteDecision): DataPlaneAnswer => {
     const headers: Record<string, string> = { 'content-type': 'application/json', 'x-dataplane-controller': controller };
     if (decision.route) headers['x-dataplane-route'] = decision.route;
     const fail = (status: number, error: string, message: string): DataPlaneAnswer => {
@@ -168,7 +182,7 @@ export async function startDataPlane(store: Store, options: DataPlaneOptions): P
     const pod = roundRobin.pick(readyPods(view, decision.service), decision.service);
     const svc = `${decision.service.namespace}/${decision.service.name}`;
     if (!pod) return fail(decision.noEndpoints.status, decision.noEndpoints.error, `no ready pod behind ${svc}`);
-    const answer = answerFromPod(pod, decision.path + req.search, req.host);
+    const answer = answerFromPod(pod, decision.path + req.search, req.host, share);
     headers['x-dataplane-backend'] = svc;
     headers['x-dataplane-pod'] = `${pod.metadata.namespace}/${pod.metadata.name}`;
     return { status: answer.status, headers, body: JSON.stringify(answer.body) };
@@ -189,6 +203,7 @@ export async function startDataPlane(store: Store, options: DataPlaneOptions): P
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
+  const metricsServer = controller === 'nginx' ? await serveMetrics(metrics) : undefined;
 
   return {
     url: `http://127.0.0.1:${port}`,
@@ -204,12 +219,31 @@ export async function startDataPlane(store: Store, options: DataPlaneOptions): P
     },
     route,
     handle,
+    metrics,
+    metricsUrl: metricsServer ? `http://127.0.0.1:${(metricsServer.address() as AddressInfo).port}/metrics` : undefined,
     close: () =>
       new Promise<void>((resolve) => {
         stopStatus?.();
         view.close();
+        metricsServer?.closeAllConnections();
+        metricsServer?.close();
         server.closeAllConnections();
         server.close(() => resolve());
       }),
   };
+}
+
+/** The controller's metrics endpoint: GET /metrics in Prometheus text format. */
+async function serveMetrics(metrics: RequestMetrics): Promise<http.Server> {
+  const server = http.createServer((req, res) => {
+    req.resume();
+    if (req.url?.split('?')[0] !== '/metrics') {
+      res.writeHead(404).end();
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
+    res.end(metrics.text());
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return server;
 }

@@ -7,7 +7,7 @@ import type { KubeObject } from '../store';
 import { hasReadyPods } from './backends';
 import { belongsToClass, byAge, findServerHost, ingressHosts, ingressName, ingressPaths, prefixMatches, type PathType } from './ingress';
 import type { RandomSource } from './random';
-import { statusDecision, type DataPlaneRequest, type RouteDecision, type ServiceRef } from './types';
+import { statusDecision, type DataPlaneRequest, type MetricLocation, type RouteDecision, type ServiceRef } from './types';
 import type { ClusterView } from './view';
 
 export const NGINX_PREFIX = 'nginx.ingress.kubernetes.io/';
@@ -167,14 +167,17 @@ export function routeNginx(req: DataPlaneRequest, view: ClusterView, config: Ngi
   if (!location) return statusDecision(404, 'default-backend', `no location for ${req.host}${req.path}: default backend`);
   const primary = config.upstreams.get(location.upstream) as Upstream;
   const route = `ingress ${location.ingress}`;
+  // The monitor's labels: the location's Ingress and Service (the primary's, whoever serves), the canary upstream if it served.
+  const [namespace, ingress] = location.ingress.split('/');
+  const metrics: MetricLocation = { host: req.host, path: location.path, namespace, ingress, service: primary.service.name, canary: '' };
   // Without endpoints the upstream has no Lua balancer, so the request never reaches the canary check.
   if (!hasReadyPods(view, primary.service)) {
-    return statusDecision(503, 'no-endpoints', `service ${primary.service.namespace}/${primary.service.name} has no ready endpoints`, route);
+    return { ...statusDecision(503, 'no-endpoints', `service ${primary.service.namespace}/${primary.service.name} has no ready endpoints`, route), metrics };
   }
   const canary = primary.alternatives.length ? config.upstreams.get(primary.alternatives[0]) : undefined;
   // A canary upstream without endpoints has no balancer either: balancer.lua falls back to the primary.
   if (canary?.policy && hasReadyPods(view, canary.service) && routesToCanary(canary.policy, req, random)) {
-    return { kind: 'service', service: canary.service, path: req.path, route: `ingress ${canary.policy.ingress} (canary)`, noEndpoints: { status: 503, error: 'no-endpoints' } };
+    return { kind: 'service', service: canary.service, path: req.path, route: `ingress ${canary.policy.ingress} (canary)`, noEndpoints: { status: 503, error: 'no-endpoints' }, metrics: { ...metrics, canary: canary.name } };
   }
-  return { kind: 'service', service: primary.service, path: req.path, route, noEndpoints: { status: 503, error: 'no-endpoints' } };
+  return { kind: 'service', service: primary.service, path: req.path, route, noEndpoints: { status: 503, error: 'no-endpoints' }, metrics };
 }

@@ -16,6 +16,17 @@ export interface DataPlaneRequest {
   cookies: Record<string, string>;
 }
 
+/** Where ingress-nginx counted a request in its metrics (see metrics.ts): the location, and the canary that served it. */
+export interface MetricLocation {
+  host: string;
+  path: string;
+  namespace: string;
+  ingress: string;
+  service: string;
+  /** The alternative upstream (`<namespace>-<service>-<port>`) that served it, or "" for the primary. */
+  canary: string;
+}
+
 export interface ServiceRef {
   namespace: string;
   name: string;
@@ -31,6 +42,7 @@ export type RouteDecision =
       route: string;
       /** What the controller answers when the Service has no ready pod. */
       noEndpoints: { status: number; error: string };
+      metrics?: MetricLocation;
     }
   | {
       kind: 'status';
@@ -39,6 +51,7 @@ export type RouteDecision =
       error: string;
       message: string;
       route?: string;
+      metrics?: MetricLocation;
     };
 
 export interface DataPlaneAnswer {
