@@ -41,9 +41,13 @@ for (const [helm, layout] of [['v3', 'shared'], ['v4', 'perSlot']] as const) {
     it('a wrong Gateway name is refused before anything is written', async () => {
       probe.mark('wrong gateway');
       const mark = env.cluster.writes.mark();
+      // The app's recorded settings refuse it first; changed on purpose, the route itself refuses it.
       const deploy = await env.task('Deploy', 3, { ...version('3.0.0'), gatewayName: 'pubilc' });
       assert.equal(deploy.outcome, 'Failed');
-      assert.match(deploy.message, /serves the app through Gateway infra\/public \(listener http\), but this run names Gateway infra\/pubilc \(listener http\).*Nothing was changed/);
+      assert.match(deploy.message, /gatewayName: recorded 'public', this task says 'pubilc'/);
+      const changed = await env.task('Deploy', 3, { ...version('3.0.0'), gatewayName: 'pubilc', changeSettings: 'true' });
+      assert.equal(changed.outcome, 'Failed');
+      assert.match(changed.message, /serves the app through Gateway infra\/public \(listener http\), but this run names Gateway infra\/pubilc \(listener http\).*Nothing was changed/);
       assert.deepEqual(env.cluster.writes.since(mark), [], 'not even the lease was taken');
     });
 

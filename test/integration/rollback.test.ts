@@ -103,7 +103,7 @@ for (const c of CASES) {
 const CRASH_CASES: Array<{ title: string; start: () => Promise<Env>; where: 'api' | 'arm' }> = [
   { title: 'ingress-nginx, managed, helm 3, Kubernetes API writes', start: () => startEnv({ helm: 'v3', router: 'nginx', ownership: 'managed', settleSeconds: 1 }), where: 'api' },
   { title: 'Gateway API, helm 4, Kubernetes API writes', start: () => startGatewayEnv({ helm: 'v4', layout: 'shared' }), where: 'api' },
-  { title: 'Traffic Manager, managed, helm 3, ARM writes', start: () => startTrafficManagerEnv({ helm: 'v3', ownership: 'managed', ttl: 1, margin: 1, settleSeconds: 0 }), where: 'arm' },
+  { title: 'Traffic Manager, managed, helm 3, ARM writes', start: () => startTrafficManagerEnv({ helm: 'v3', ownership: 'managed', ttl: 1, margin: 1, settleSeconds: 2 }), where: 'arm' },
 ];
 
 for (const c of CRASH_CASES) {
