@@ -120,7 +120,8 @@ describe('Traffic Manager router against Azure (fake Entra ID + ARM), helm v4', 
   ];
   for (const [what, task, inputs, message] of refusals) {
     it(`bad input, ${what}: a clear error, and no ARM or Kubernetes write`, async () => {
-      const { result, armWrites, apiWrites } = await measured(task, 3, { ...(task === 'Deploy' ? version('3.0.0') : {}), ...inputs });
+      // Deploy changes the app's recorded settings on purpose here, so that the profile itself is checked.
+      const { result, armWrites, apiWrites } = await measured(task, 3, { ...(task === 'Deploy' ? { ...version('3.0.0'), changeSettings: 'true' } : {}), ...inputs });
       expectOutcome(result, 'Failed');
       assert.match(result.message, message);
       assert.deepEqual(armWrites, []);
