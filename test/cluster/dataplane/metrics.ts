@@ -5,21 +5,16 @@
 //   location's Ingress and Service: the PRIMARY's, also for a request the canary served), and canary
 //   (the alternative upstream that served it, `<namespace>-<service>-<port>`, or "" for the primary).
 // A Prometheus scrapes it in Prometheus text format 0.0.4.
+import type { MetricLocation } from './types';
 
-/** The labels of one request, in ingress-nginx's names. */
-export interface RequestLabels {
+/** The labels of one request, in ingress-nginx's names: where it was counted (from routing), and its answer. */
+export interface RequestLabels extends MetricLocation {
   status: string;
   method: string;
-  host: string;
-  path: string;
-  namespace: string;
-  ingress: string;
-  service: string;
-  canary: string;
 }
 
 /** The location part, known from routing; status and method come from the request and its answer. */
-export type LocationLabels = Omit<RequestLabels, 'status' | 'method'>;
+export type LocationLabels = MetricLocation;
 
 /** ingress-nginx's buckets for request_duration_seconds (prometheus.DefBuckets). */
 export const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
