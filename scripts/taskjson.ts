@@ -4,7 +4,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { INPUT_DEFAULTS } from '../shared/inputsource';
-import { SETTING_INPUTS } from '../shared/settings';
+import { RECORDED_INPUTS } from '../shared/settings';
 import {
   APP_INPUTS,
   checkAddressInput,
@@ -103,7 +103,7 @@ const CHANGE_SETTINGS: TaskInput = {
  */
 function recordedSettings(inputs: TaskInput[]): TaskInput[] {
   return inputs.map((input) => {
-    if (!(SETTING_INPUTS as readonly string[]).includes(input.name)) return input;
+    if (!RECORDED_INPUTS.includes(input.name)) return input;
     const { defaultValue: _default, required: _required, ...rest } = input;
     return { ...rest, helpMarkDown: `${input.helpMarkDown} Empty: as recorded by Deploy (a value given must match it).` };
   });

@@ -23,7 +23,6 @@ export const SETTING_INPUTS = [
   'servicePort',
   'tlsSecret',
   'valueKeys',
-  'settleSeconds',
   'gatewayName',
   'gatewayNamespace',
   'gatewaySection',
@@ -35,16 +34,18 @@ export const SETTING_INPUTS = [
   'greenAddress',
   'bluePublicIp',
   'greenPublicIp',
-  'trafficManagerTtlMargin',
 ] as const;
 
 /**
  * Recorded too, but any task may give its own without contradicting the record: which service connection
- * reaches Azure belongs to the pipeline (a rollback pipeline may use another), not to the app.
+ * reaches Azure, and how long to wait for a controller or for DNS answers to expire, belong to the pipeline
+ * (a rollback pipeline may use another connection or wait longer), not to what the app is.
  */
-export const REACH_INPUTS = ['trafficManagerConnection'] as const;
+export const PIPELINE_INPUTS = ['trafficManagerConnection', 'settleSeconds', 'trafficManagerTtlMargin'] as const;
 
-const ALL = [...SETTING_INPUTS, ...REACH_INPUTS] as readonly string[];
+/** Every input the record keeps: the later tasks leave them empty to use the recorded value. */
+export const RECORDED_INPUTS = [...SETTING_INPUTS, ...PIPELINE_INPUTS] as readonly string[];
+const ALL = RECORDED_INPUTS;
 
 /** Input name -> value as written by the user (only the inputs that were given). */
 export type Settings = Record<string, string>;
@@ -92,7 +93,7 @@ export function changedSettings(recorded: Settings, given: Settings, names: read
   }
   const changes: SettingChange[] = [];
   for (const input of names) {
-    if (recorded[input] === given[input] || (REACH_INPUTS as readonly string[]).includes(input)) continue;
+    if (recorded[input] === given[input] || (PIPELINE_INPUTS as readonly string[]).includes(input)) continue;
     const next = { ...recorded };
     if (given[input] === undefined) delete next[input];
     else next[input] = given[input];

@@ -8,14 +8,14 @@ import { RESOURCES, type ResourceType } from '../cluster/store';
 import { checksFor, type Env, HOST, type RouterName, startEnv, version } from './env';
 import { startGatewayEnv } from './env-gateway';
 import { startTrafficManagerEnv } from './env-trafficmanager';
-import { SETTING_INPUTS } from '../../shared/settings';
+import { RECORDED_INPUTS } from '../../shared/settings';
 
 const expectOutcome = (run: TaskRun, outcome: TaskRun['outcome']) => assert.equal(run.outcome, outcome, `${run.message}\n${run.log}`);
 
 /** A later task's inputs: every setting left empty (the record has them); the connection, name and namespace stay. */
 function onlyApp(env: Env, more: Record<string, string> = {}): Record<string, string> {
-  const blank = Object.fromEntries(Object.keys(env.common).filter((k) => (SETTING_INPUTS as readonly string[]).includes(k)).map((k) => [k, '']));
-  return { ...blank, trafficManagerConnection: '', ...more };
+  const blank = Object.fromEntries(Object.keys(env.common).filter((k) => RECORDED_INPUTS.includes(k)).map((k) => [k, '']));
+  return { ...blank, ...more };
 }
 
 const resource = (kind: string) => RESOURCES.find((r) => r.kind === kind) as ResourceType;
