@@ -1,6 +1,7 @@
 // Deploy: the new version goes into the idle slot, reachable only by testers once the data plane shows
 // it (or straight to production on the first deploy). Everything that can be checked is checked before
 // the cluster changes; the decisions are plans.ts's planDeploy.
+import { isDeepStrictEqual } from 'node:util';
 import type { DeployInputs } from '../inputs';
 import { homeNamespace, locate, type Slot } from '../model';
 import { planDeploy } from '../plans';
@@ -28,7 +29,7 @@ function installer(lc: Lifecycle<DeployInputs>, chart: ResolvedChart) {
     if (inputs.secretValues.length) files.push(writeValuesFile(ctx.workDir, 'secret-values', valuesFromPairs(inputs.secretValues, false)));
     files.push(writeValuesFile(ctx.workDir, 'slot-values', router.installValues(slot, role)));
     // helm waits for the release; meanwhile the slot's pods are watched: progress, fail-fast, diagnostics.
-    const watch = { kube: lc.kube, target: { location: target, podSelector: inputs.routing.podSelectorLabel }, rules: inputs.failFast, helmTimeout: inputs.timeout, info: log.info, debug: (l: string) => console.log(`##[debug]${l}`) };
+    const watch = { kube: lc.kube, target: { location: target, podSelector: inputs.routing.podSelectorLabel }, rules: inputs.failFast, helmTimeout: inputs.timeout, info: log.info, debug: (l: string) => tl.debug(l) };
     await watchRollout(watch, (signal) => installSlot(ctx.helm, {
       location: target,
       chart,
@@ -57,11 +58,15 @@ async function annotate(lc: Lifecycle<DeployInputs>, slot: Slot): Promise<void> 
   });
 }
 
-/** Deploy states the app's settings; the later tasks read them (shared/settings.ts). Written when new or changed on purpose. */
+/**
+ * Deploy states the app's settings; the later tasks read them (shared/settings.ts). Written when they are
+ * new or differ from the record in any way: changed on purpose, or a pipeline input such as settleSeconds
+ * that Deploy may change freely.
+ */
 async function recordSettings(lc: Lifecycle<DeployInputs>): Promise<void> {
   const { inputs, kube, log } = lc;
   const { recorded, changes, effective } = inputs.settings;
-  if (recorded && changes.length === 0) return;
+  if (recorded && isDeepStrictEqual(recorded.inputs, effective)) return;
   await log.step("Record the app's settings", async () => {
     if (changes.length > 0) log.warn(`Changing the settings of app ${inputs.app.name} (changeSettings): ${describeChanges(changes)}.`);
     await updateRecord(kube, inputs.app, (record) => ({ ...record, settings: { inputs: effective, run: inputs.runId, at: now() } }));

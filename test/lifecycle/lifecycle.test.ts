@@ -197,6 +197,15 @@ describe('lifecycle tier: the order of each task\'s writes (in-memory helm, clus
     assert.deepEqual(result.events, []);
   });
 
+  it('Deploy records a pipeline input it changes (settleSeconds) with no changeSettings; the same inputs again write no record', async () => {
+    await succeed(world, 'Deploy', 1, v('1.0.0'));
+    const changed = await succeed(world, 'Deploy', 2, { ...v('2.0.0'), settleSeconds: '7' });
+    assertBefore(changed, LEASE_TAKEN, RECORD_WRITTEN);
+    assertBefore(changed, RECORD_WRITTEN, 'helm upgrade calc-green');
+    const again = await succeed(world, 'Deploy', 2, { ...v('2.0.0'), settleSeconds: '7' });
+    assert.ok(!again.includes(RECORD_WRITTEN), `a re-run with the recorded settings writes no record:\n${again.join('\n')}`);
+  });
+
   it('RouteTraffic before any Deploy fails with one sentence and writes nothing', async () => {
     const result = await world.run('RouteTraffic', 1, { checks: checksFor('1.0.0') });
     assert.equal(result.ok, false);
