@@ -10,18 +10,17 @@ import {
   checkAddressInput,
   checksCaInput,
   checksInputs,
-  CHART_AUTH_INPUTS,
   DURATION,
   PERCENT,
   wholeNumber,
   CLUSTER_INPUTS,
   ADVANCED_INPUTS,
   ROUTING_INPUTS,
-  FAIL_FAST_INPUTS,
   type TaskGroup,
   type TaskInput,
 } from './taskinputs';
 import { GATEWAY_INPUTS, TRAFFIC_MANAGER_INPUTS } from './taskinputs-routers';
+import { CHART_AUTH_INPUTS, FAIL_FAST_INPUTS } from './taskinputs-chart';
 import { GATES_GROUP, gateInputs, TRAFFIC_STEP_INPUTS } from './taskinputs-gates';
 
 export const repoRoot = path.resolve(__dirname, '..', '..');
