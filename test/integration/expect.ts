@@ -1,6 +1,8 @@
-// Small readers of a scenario's outcome: the probe's phases and what the cluster holds.
+// Small readers of a scenario's outcome: a task's result, the probe's phases and what the cluster holds.
+import * as assert from 'node:assert/strict';
+import type { TaskRun } from '../cluster/agent';
 import type { PhaseSummary, ProbeResult } from '../cluster/probe';
-import type { KubeObject } from '../cluster/store';
+import { type KubeObject, RESOURCES, type ResourceType } from '../cluster/store';
 import type { Env } from './env';
 
 const EMPTY: Omit<PhaseSummary, 'phase'> = { requests: 0, failures: 0, statuses: {}, versions: {}, releases: {}, longestFailureWindowMs: 0 };
@@ -26,3 +28,9 @@ export function activeRelease(env: Env, app = 'calc', namespace = 'calc'): strin
   const svc = env.cluster.store.ofKind('Service', namespace).find((s) => s.metadata.name === `${app}-active`);
   return svc?.spec?.selector?.['app.kubernetes.io/instance'];
 }
+
+/** The task ended as expected; otherwise the failure shows its message and whole log. */
+export const expectOutcome = (run: TaskRun, outcome: TaskRun['outcome']) => assert.equal(run.outcome, outcome, `${run.message}\n${run.log}`);
+
+/** The local cluster's resource type of a kind, for reading its store. */
+export const resource = (kind: string) => RESOURCES.find((r) => r.kind === kind) as ResourceType;

@@ -3,11 +3,10 @@
 // Gateway whose listener refuses the app's namespace. Each fails (or recovers) without touching
 // production.
 import * as assert from 'node:assert/strict';
-import { RESOURCES, type ResourceType } from '../cluster/store';
 import { checksFor, type Env, version } from './env';
 import { GATEWAY_CLASS, GATEWAY_NAMESPACE, isRouteWrite, liveRoute, routeSummary, startGatewayEnv } from './env-gateway';
+import { resource } from './expect';
 
-const resource = (kind: string) => RESOURCES.find((r) => r.kind === kind) as ResourceType;
 const productionOnBlue = { tester: 'calc-slot-blue', users: { 'calc-slot-blue': 100 } };
 
 for (const [helm, layout] of [['v3', 'shared'], ['v4', 'perSlot']] as const) {

@@ -4,12 +4,11 @@
 // failed request, DNS "moves", the nginx objects go, and the next run replaces the kept slot.
 import * as assert from 'node:assert/strict';
 import { type DataPlane, startDataPlane } from '../cluster/dataplane';
-import { RESOURCES, type ResourceType } from '../cluster/store';
 import { startProbe } from '../cluster/probe';
 import { checksFor, type Env, HOST, startEnv, version } from './env';
 import { GATEWAY_CLASS, GATEWAY_NAME, GATEWAY_NAMESPACE, routeSummary, seedGateway } from './env-gateway';
+import { resource } from './expect';
 
-const resource = (kind: string) => RESOURCES.find((r) => r.kind === kind) as ResourceType;
 
 describe('Moving an app from the nginx router to the gateway router (helm 4.1, shared namespace)', function () {
   this.timeout(300_000);

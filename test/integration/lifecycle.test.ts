@@ -5,7 +5,7 @@ import * as assert from 'node:assert/strict';
 import type { TaskRun } from '../cluster/agent';
 import type { ProbeResult } from '../cluster/probe';
 import { checksFor, type Env, type RouterName, startEnv, version } from './env';
-import { phase, releasesIn } from './expect';
+import { expectOutcome, phase, releasesIn } from './expect';
 
 const matrix: Array<{ helm: 'v3' | 'v4'; router: RouterName; ownership: 'managed' | 'chart' }> = [];
 for (const helm of ['v3', 'v4'] as const) {
@@ -14,7 +14,6 @@ for (const helm of ['v3', 'v4'] as const) {
   }
 }
 
-const expectOutcome = (run: TaskRun, outcome: TaskRun['outcome']) => assert.equal(run.outcome, outcome, `${run.message}\n${run.log}`);
 
 for (const { helm, router, ownership } of matrix) {
   const realistic = helm === 'v4' && ownership === 'managed';

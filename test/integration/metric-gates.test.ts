@@ -16,10 +16,9 @@ import { FAIL_PATH_ANNOTATION, FAIL_PERCENT_ANNOTATION } from '../cluster/datapl
 import type { ProbeResult } from '../cluster/probe';
 import { RESOURCES } from '../cluster/store';
 import { type Prometheus, requirePrometheus, startPrometheus } from '../cluster/prometheus';
-import { activeRelease, phase, releasesIn } from './expect';
+import { activeRelease, expectOutcome, phase, releasesIn } from './expect';
 import { checksFor, type Env, startEnv, version } from './env';
 
-const expectOutcome = (run: TaskRun, outcome: TaskRun['outcome']) => assert.equal(run.outcome, outcome, `${run.message}\n${run.log}`);
 
 /** The secret was registered with the agent, and no output line but that registration carries it. */
 function assertMasked(run: TaskRun, secret: string): void {

@@ -6,9 +6,8 @@ import type { TaskRun } from '../cluster/agent';
 import { resource } from '../cluster/dataplane/fixtures';
 import type { Probe, ProbeResult } from '../cluster/probe';
 import { checksFor, type Env, type RouterName, startEnv, version } from './env';
-import { activeRelease, phase, releasesIn } from './expect';
+import { activeRelease, expectOutcome, phase, releasesIn } from './expect';
 
-const expectOutcome = (run: TaskRun, outcome: TaskRun['outcome']) => assert.equal(run.outcome, outcome, `${run.message}\n${run.log}`);
 /** A check that does not look for the version: it passes on any slot that answers 200. */
 const PING = { checks: 'GET /ping expect 200' };
 

@@ -9,10 +9,9 @@ import { FAIL_PATH_ANNOTATION, FAIL_PERCENT_ANNOTATION } from '../cluster/datapl
 import type { ProbeResult } from '../cluster/probe';
 import { type Prometheus, requirePrometheus, startPrometheus } from '../cluster/prometheus';
 import { RESOURCES, type StoreEvent } from '../cluster/store';
-import { activeRelease, phase, releasesIn } from './expect';
+import { activeRelease, expectOutcome, phase, releasesIn } from './expect';
 import { checksFor, type Env, startEnv, version } from './env';
 
-const expectOutcome = (run: TaskRun, outcome: TaskRun['outcome']) => assert.equal(run.outcome, outcome, `${run.message}\n${run.log}`);
 const WEIGHT = 'nginx.ingress.kubernetes.io/canary-weight';
 const canary = (extra: string) => `nginx_ingress_controller_requests{namespace="{{namespace}}",ingress="{{app}}",canary!=""${extra}}`;
 const GATES = {

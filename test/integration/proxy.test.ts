@@ -15,13 +15,12 @@ import type { TaskRun } from '../cluster/agent';
 import { BIND_ADDRESS, type ForwardProxy, requireTinyproxy, startForwardProxy } from '../cluster/forward-proxy';
 import { type Relay, startRelay } from '../cluster/relay';
 import { checksFor, EXAMPLE_CHART, type Env, startEnv, version } from './env';
-import { activeRelease } from './expect';
+import { activeRelease, expectOutcome } from './expect';
 
 const SUB = '5e5e5e5e-0000-4000-8000-00000000c4c4';
 const TENANT = '7e7e7e7e-0000-4000-8000-00000000d5d5';
 const SP = { clientId: 'c5c5c5c5-0000-4000-8000-000000000005', secret: 'proxy-test-client-secret' };
 
-const expectOutcome = (run: TaskRun, outcome: TaskRun['outcome']) => assert.equal(run.outcome, outcome, `${run.message}\n${run.log}`);
 
 /** The agent's proxy variables, as the agent passes them (the password as a secret variable). */
 function agentProxy(proxy: ForwardProxy, bypass: string[]) {

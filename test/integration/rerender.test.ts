@@ -7,10 +7,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import YAML from 'yaml';
 import { decodeRelease } from '../../shared/releases';
-import type { TaskRun } from '../cluster/agent';
 import { EXAMPLE_CHART, type Env, startEnv } from './env';
+import { expectOutcome } from './expect';
 
-const expectOutcome = (run: TaskRun, outcome: TaskRun['outcome']) => assert.equal(run.outcome, outcome, `${run.message}\n${run.log}`);
 
 /** Two local charts of the same app: B has another version and appVersion and a changed template. */
 function makeCharts(): { a: string; b: string; root: string } {

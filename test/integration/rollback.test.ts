@@ -5,15 +5,13 @@
 // is run again.
 import * as assert from 'node:assert/strict';
 import type { WriteRecord } from '../cluster/apiserver/faults';
-import type { TaskRun } from '../cluster/agent';
 import type { Probe, ProbeResult } from '../cluster/probe';
 import { crashAfter, type CrashFaults } from './crash';
 import { checksFor, type Env, type RouterName, startEnv, version } from './env';
 import { startGatewayEnv } from './env-gateway';
 import { startTrafficManagerEnv, type TmEnv } from './env-trafficmanager';
-import { releasesIn } from './expect';
+import { expectOutcome, releasesIn } from './expect';
 
-const expectOutcome = (run: TaskRun, outcome: TaskRun['outcome']) => assert.equal(run.outcome, outcome, `${run.message}\n${run.log}`);
 
 /** Writes that are not routing: the lease, the app's record, the settle fences, events, dry runs. */
 const bookkeeping = (w: WriteRecord) => w.dryRun || /-bluegreen-fence$/.test(w.name ?? '') || ['leases', 'events'].includes(w.resource) || (w.resource === 'configmaps' && /-bluegreen-record$/.test(w.name ?? ''));

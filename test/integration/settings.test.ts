@@ -3,14 +3,12 @@
 // inputs), on every router. A later task or Deploy whose settings contradict the record is refused before
 // it writes anything, naming both values; a Deploy with changeSettings changes them on purpose.
 import * as assert from 'node:assert/strict';
-import type { TaskRun } from '../cluster/agent';
-import { RESOURCES, type ResourceType } from '../cluster/store';
 import { checksFor, type Env, HOST, type RouterName, startEnv, version } from './env';
 import { startGatewayEnv } from './env-gateway';
 import { startTrafficManagerEnv } from './env-trafficmanager';
 import { RECORDED_INPUTS } from '../../shared/settings';
+import { expectOutcome, resource } from './expect';
 
-const expectOutcome = (run: TaskRun, outcome: TaskRun['outcome']) => assert.equal(run.outcome, outcome, `${run.message}\n${run.log}`);
 
 /** A later task's inputs: every setting left empty (the record has them); the connection, name and namespace stay. */
 function onlyApp(env: Env, more: Record<string, string> = {}): Record<string, string> {
@@ -18,7 +16,6 @@ function onlyApp(env: Env, more: Record<string, string> = {}): Record<string, st
   return { ...blank, ...more };
 }
 
-const resource = (kind: string) => RESOURCES.find((r) => r.kind === kind) as ResourceType;
 /** The pipeline variables of a YAML run, for the azure-pipelines/* annotations. */
 const PIPELINE = { 'Build.BuildNumber': '20261130.2', 'Build.DefinitionName': 'calc-cd', 'System.DefinitionId': '7', 'System.TeamFoundationCollectionUri': 'https://dev.azure.com/contoso/', 'System.TeamProject': 'web', 'Agent.JobName': 'Deploy calc' };
 

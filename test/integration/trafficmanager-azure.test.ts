@@ -4,11 +4,10 @@
 // profile, Performance routing, a share Traffic Manager cannot encode, endpoint type mismatch), each
 // refused with a clear error before any ARM or Kubernetes write.
 import * as assert from 'node:assert/strict';
-import type { TaskRun } from '../cluster/agent';
 import { checksFor, version } from './env';
 import { type AuthScheme, IDENTITIES, PROFILE, PUBLIC_IPS, RG, SUB, TENANT, endpointsOf, startTrafficManagerEnv, type TmEnv } from './env-trafficmanager';
+import { expectOutcome } from './expect';
 
-const expectOutcome = (run: TaskRun, outcome: TaskRun['outcome']) => assert.equal(run.outcome, outcome, `${run.message}\n${run.log}`);
 
 describe('Traffic Manager router against Azure (fake Entra ID + ARM), helm v4', function () {
   this.timeout(300_000);

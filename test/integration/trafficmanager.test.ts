@@ -7,7 +7,7 @@ import type { TaskRun } from '../cluster/agent';
 import type { Probe, ProbeRecord, ProbeResult } from '../cluster/probe';
 import { checksFor, version } from './env';
 import { disabled, endpointsOf, PROFILE, PUBLIC_IPS, RG, slotRemoved, startTrafficManagerEnv, type TmEnv } from './env-trafficmanager';
-import { releasesIn } from './expect';
+import { expectOutcome, releasesIn } from './expect';
 
 const TTL = 2;
 const MARGIN = 1;
@@ -21,7 +21,6 @@ const cases = [
   { helm: 'v4', ownership: 'chart', layout: 'perSlot', endpointType: 'AzureEndpoints', inputs: {} },
 ] as const;
 
-const expectOutcome = (run: TaskRun, outcome: TaskRun['outcome']) => assert.equal(run.outcome, outcome, `${run.message}\n${run.log}`);
 
 /** Polls `done` every 100 ms until it holds or `ms` pass (then the assertions tell what is missing). */
 async function until(done: () => boolean, ms: number): Promise<void> {
