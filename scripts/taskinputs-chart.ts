@@ -1,8 +1,8 @@
 // The task.json inputs about getting the chart installed: signing in to its registry or repository, and
 // when a pod's state ends helm's wait early. Split from taskinputs.ts, which holds the inputs every task
 // shares (cluster, app, routing, checks, advanced).
-import { CHART_AUTH_KINDS, INPUT_DEFAULTS } from '../shared/inputsource';
-import { FAIL_FAST_DEFAULTS } from '../shared/podstate';
+import { CHART_AUTH_KINDS, INPUT_DEFAULTS } from '../shared/inputs/source';
+import { FAIL_FAST_DEFAULTS } from '../shared/kubernetes/pod-state';
 import { type TaskInput, wholeNumber } from './taskinputs';
 
 /** Credentials for the chart's registry or repository (docs/registries.md); in the chart group of every task. */

@@ -1,6 +1,6 @@
 // The task.json inputs of the metric gates (RouteTraffic and OnSuccess), read by shared/gates/inputs.ts.
 import { GATE_DEFAULTS } from '../shared/gates/inputs';
-import { TRAFFIC_STEP_SECONDS_DEFAULT } from '../shared/progressive';
+import { TRAFFIC_STEP_SECONDS_DEFAULT } from '../shared/core/progressive';
 import { type TaskGroup, type TaskInput, wholeNumber } from './taskinputs';
 
 export const GATES_GROUP: TaskGroup = { name: 'gates', displayName: 'Metric gates (Prometheus)', isExpanded: false };

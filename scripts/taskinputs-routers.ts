@@ -1,6 +1,6 @@
 // The task.json inputs of the Gateway API and Traffic Manager routers (shown only for their router).
-import { TRAFFIC_MANAGER_TTL_MARGIN } from '../shared/routinginputs';
-import { INPUT_DEFAULTS } from '../shared/inputsource';
+import { TRAFFIC_MANAGER_TTL_MARGIN } from '../shared/inputs/routing';
+import { INPUT_DEFAULTS } from '../shared/inputs/source';
 import { editable, type TaskInput, wholeNumber } from './taskinputs';
 
 const GATEWAY = 'router = gateway';

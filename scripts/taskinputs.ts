@@ -1,8 +1,8 @@
 // The task.json inputs of the five tasks, written once. Names, defaults and pick lists match what
-// shared/inputs.ts reads (a unit test holds the two together); YAML aliases follow Microsoft's HelmDeploy
+// shared/inputs/read.ts reads (a unit test holds the two together); YAML aliases follow Microsoft's HelmDeploy
 // and KubernetesManifest tasks so users can reuse what they know.
-import { ROUTER_KINDS } from '../shared/model';
-import { CONNECTION_TYPES, HELM_VERSIONS, INPUT_DEFAULTS } from '../shared/inputsource';
+import { ROUTER_KINDS } from '../shared/core/model';
+import { CONNECTION_TYPES, HELM_VERSIONS, INPUT_DEFAULTS } from '../shared/inputs/source';
 
 export interface TaskInput {
   name: string;

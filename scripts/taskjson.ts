@@ -3,8 +3,8 @@
 // tfx read it) and a unit test checks that the committed files equal what this script generates.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { INPUT_DEFAULTS } from '../shared/inputsource';
-import { RECORDED_INPUTS } from '../shared/settings';
+import { INPUT_DEFAULTS } from '../shared/inputs/source';
+import { RECORDED_INPUTS } from '../shared/core/settings';
 import {
   APP_INPUTS,
   checkAddressInput,
@@ -90,7 +90,7 @@ function chartInputs(deploy: boolean): TaskInput[] {
 }
 const COMMON_ROUTING = [...ROUTING_INPUTS, ...GATEWAY_INPUTS, ...TRAFFIC_MANAGER_INPUTS];
 
-/** Deploy's deliberate change of the app's settings (shared/settings.ts). */
+/** Deploy's deliberate change of the app's settings (shared/core/settings.ts). */
 const CHANGE_SETTINGS: TaskInput = {
   name: 'changeSettings', type: 'boolean', label: 'Change the app\'s settings', defaultValue: INPUT_DEFAULTS.changeSettings, groupName: 'routing',
   helpMarkDown: "Deploy records the app's layout and routing settings in the cluster, and refuses settings that differ from the recorded ones, so that a mistyped router or host never rewrites a live app's routing. Set this to change them on purpose (the namespace layout cannot change).",

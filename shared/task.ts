@@ -4,14 +4,14 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tl from 'azure-pipelines-task-lib/task';
-import { agentInputs, BEFORE_RECORD, type CommonInputs, type InputSource, readTarget, type SettingsSource } from './inputs';
+import { agentInputs, BEFORE_RECORD, type CommonInputs, type InputSource, readTarget, type SettingsSource } from './inputs/read';
 import { connect, type Connection } from './connection';
-import { Kube } from './kube';
-import { findSettings } from './record';
-import { Helm, installHelm } from './helm';
-import { helmProxyEnv, useAgentProxy } from './proxy';
-import { trustForChecks } from './checks';
-import { maskSecrets } from './secrets';
+import { Kube } from './kubernetes/client';
+import { findSettings } from './core/record';
+import { Helm, installHelm } from './helm/cli';
+import { helmProxyEnv, useAgentProxy } from './connection/proxy';
+import { trustForChecks } from './checks/http';
+import { maskSecrets } from './inputs/secrets';
 
 export interface TaskContext<I extends CommonInputs> {
   inputs: I;

@@ -3,7 +3,7 @@
 // kubelogin exec plugin (or the legacy `azure` auth-provider); we replace that user with a bearer token for the
 // AKS server application obtained from the same credential, so the agent needs no kubelogin binary.
 import { ContainerServiceClient } from '@azure/arm-containerservice';
-import { AzureSignInError, azureCredential } from '../azure';
+import { AzureSignInError, azureCredential } from '../azure/credentials';
 import { ConnectionError } from './endpoint';
 import { azureLoginServerId, kubeconfigSecrets, parseKubeconfig, useBearerToken } from './kubeconfig';
 import type { KubeconfigSource } from './kubernetes';

@@ -9,12 +9,12 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
-import type { ConnectionInputs } from '../inputs';
+import type { ConnectionInputs } from '../inputs/read';
 import { ConnectionError, registerSecret } from './endpoint';
 import { currentCluster, kubeconfigSecrets, makePathsAbsolute, parseKubeconfig, useContext, writeKubeconfig } from './kubeconfig';
 import { kubernetesServiceConnection, type KubeconfigSource } from './kubernetes';
 import { DEFAULT_REACHABILITY_TIMEOUT_MS, ensureReachable } from './reachability';
-import { activeProxy, applyToKubeconfig } from '../proxy';
+import { activeProxy, applyToKubeconfig } from './proxy';
 
 export { ConnectionError } from './endpoint';
 export { AKS_SERVER_APP_ID } from './kubeconfig';

@@ -1,8 +1,8 @@
 // The metric-gate inputs of RouteTraffic and OnSuccess: the gates, the Prometheus-compatible server and
 // its credentials (registered as secrets as they are read), and how long and how strictly to watch.
-import type { ConnectionInputs } from '../inputs';
-import type { Reader } from '../inputsource';
-import * as v from '../validate';
+import type { ConnectionInputs } from '../inputs/read';
+import type { Reader } from '../inputs/source';
+import * as v from '../inputs/rules';
 import { type Gate, parseGates } from './syntax';
 import type { WatchSettings } from './watch';
 

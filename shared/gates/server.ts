@@ -1,8 +1,8 @@
 // The metrics server as the inputs describe it: its URL and the Authorization header of each request
 // (none, a bearer token, basic credentials, or an Entra token for Azure Monitor managed Prometheus from an
 // Azure Resource Manager connection; the Azure SDK caches and refreshes it, and every token is masked).
-import { azureCredential } from '../azure';
-import { registerSecret } from '../secrets';
+import { azureCredential } from '../azure/credentials';
+import { registerSecret } from '../inputs/secrets';
 import { AZURE_MONITOR_SCOPE, type MetricsServerInputs } from './inputs';
 import type { MetricsServer } from './prometheus';
 

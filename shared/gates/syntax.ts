@@ -1,5 +1,5 @@
 // Metric gates: a PromQL query and the condition its value must meet, one per line, in the same
-// readable family as the HTTP checks (shared/checks.ts).
+// readable family as the HTTP checks (shared/checks/http.ts).
 //
 //   [NAME:] PROMQL OPERATOR NUMBER
 //   success-rate: sum(rate(nginx_ingress_controller_requests{namespace="calc",ingress="calc",canary!="",status!~"5.."}[1m]))

@@ -1,21 +1,21 @@
 // What every lifecycle step shares: the Kubernetes client, the router, the log, the lease, the state
 // read, the explicit repair of interrupted helm commands, and the chart-mode "re-render this slot" port
 // the routers use.
-import type { CheckRunner } from '../checks';
-import type { CommonInputs } from '../inputs';
-import { Kube } from '../kube';
-import { acquireLease, holderIdentity } from '../lease';
-import { type Slot, SLOTS, homeNamespace, locate } from '../model';
-import { renderSlot, rollbackSlot, writeValuesFile } from '../release-ops';
-import { NO_FAIL_FAST, watchRollout } from '../rollout';
-import { attachSummary, type Log, logState, taskLog } from '../report';
-import type { CheckOutcome, SummaryInput } from '../summary';
+import type { CheckRunner } from '../checks/http';
+import type { CommonInputs } from '../inputs/read';
+import { Kube } from '../kubernetes/client';
+import { acquireLease, holderIdentity } from '../core/lease';
+import { type Slot, SLOTS, homeNamespace, locate } from '../core/model';
+import { renderSlot, rollbackSlot, writeValuesFile } from '../helm/slot-release';
+import { NO_FAIL_FAST, watchRollout } from '../kubernetes/rollout-watch';
+import { attachSummary, type Log, logState, taskLog } from '../report/log';
+import type { CheckOutcome, SummaryInput } from '../report/summary';
 import { createRouter, type Router, type Values } from '../routers';
-import { readRecord, type RevisionRef } from '../record';
-import { sameSettings } from '../settings';
-import { discardPendingRevision, readReleases } from '../releases';
-import { type AppState, foreignRelease, readState, revisionOf } from '../slots';
-import { chartToRerender, checkRerenderable, rerenderCharts } from '../storedchart';
+import { readRecord, type RevisionRef } from '../core/record';
+import { sameSettings } from '../core/settings';
+import { discardPendingRevision, readReleases } from '../helm/storage';
+import { type AppState, foreignRelease, readState, revisionOf } from '../core/state';
+import { chartToRerender, checkRerenderable, rerenderCharts } from '../helm/stored-chart';
 import type { TaskContext } from '../task';
 
 export interface Lifecycle<I extends CommonInputs = CommonInputs> {

@@ -2,20 +2,20 @@
 // it (or straight to production on the first deploy). Everything that can be checked is checked before
 // the cluster changes; the decisions are plans.ts's planDeploy.
 import { isDeepStrictEqual } from 'node:util';
-import type { DeployInputs } from '../inputs';
-import { homeNamespace, locate, type Slot } from '../model';
-import { planDeploy } from '../plans';
-import { installSlot, resolveChart, type ResolvedChart, valuesFromPairs, versionKeysIn, writeValuesFile } from '../release-ops';
-import { now, updateRecord } from '../record';
-import { finish, loc } from '../report';
-import { describeChanges } from '../settings';
-import { latestReleaseRecord } from '../storedchart';
-import { annotateRelease, pipelineAnnotations } from '../traceability';
+import type { DeployInputs } from '../inputs/read';
+import { homeNamespace, locate, type Slot } from '../core/model';
+import { planDeploy } from '../core/plans';
+import { installSlot, resolveChart, type ResolvedChart, valuesFromPairs, versionKeysIn, writeValuesFile } from '../helm/slot-release';
+import { now, updateRecord } from '../core/record';
+import { finish, loc } from '../report/log';
+import { describeChanges } from '../core/settings';
+import { latestReleaseRecord } from '../helm/stored-chart';
+import { annotateRelease, pipelineAnnotations } from '../kubernetes/traceability';
 import * as tl from 'azure-pipelines-task-lib/task';
-import { printDiagnostics, RolloutError, watchRollout } from '../rollout';
+import { printDiagnostics, RolloutError, watchRollout } from '../kubernetes/rollout-watch';
 import type { TaskContext } from '../task';
 import { type Lifecycle, openLifecycle } from './context';
-import { ensureNamespace } from './namespaces';
+import { ensureNamespace } from './namespace-presence';
 import { execute } from './steps';
 
 function installer(lc: Lifecycle<DeployInputs>, chart: ResolvedChart) {
@@ -46,7 +46,7 @@ function installer(lc: Lifecycle<DeployInputs>, chart: ResolvedChart) {
   };
 }
 
-/** The slot's workloads, Services and routes carry this run's azure-pipelines/* annotations (shared/traceability.ts). */
+/** The slot's workloads, Services and routes carry this run's azure-pipelines/* annotations (shared/kubernetes/traceability.ts). */
 async function annotate(lc: Lifecycle<DeployInputs>, slot: Slot): Promise<void> {
   const annotations = pipelineAnnotations((name) => tl.getVariable(name));
   if (Object.keys(annotations).length === 0) return;
@@ -59,7 +59,7 @@ async function annotate(lc: Lifecycle<DeployInputs>, slot: Slot): Promise<void> 
 }
 
 /**
- * Deploy states the app's settings; the later tasks read them (shared/settings.ts). Written when they are
+ * Deploy states the app's settings; the later tasks read them (shared/core/settings.ts). Written when they are
  * new or differ from the record in any way: changed on purpose, or a pipeline input such as settleSeconds
  * that Deploy may change freely.
  */

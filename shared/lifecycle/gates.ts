@@ -8,9 +8,9 @@ import { instantQuery, type MetricsServer } from '../gates/prometheus';
 import { metricsServer } from '../gates/server';
 import type { PlaceholderValues } from '../gates/syntax';
 import { evaluate, evaluationCount, failureMessage, watchGates } from '../gates/watch';
-import type { CommonInputs } from '../inputs';
-import { locate, type Slot } from '../model';
-import { sameRevision, updateRecord } from '../record';
+import type { CommonInputs } from '../inputs/read';
+import { locate, type Slot } from '../core/model';
+import { sameRevision, updateRecord } from '../core/record';
 import type { Lifecycle } from './context';
 
 /** A query gets at most this long, and never longer than the interval. */

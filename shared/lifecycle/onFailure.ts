@@ -2,12 +2,12 @@
 // kept (unrouted) for debugging. Production is never touched, except to undo this run's own promotion
 // when it was interrupted before being confirmed. Decisions: plans.ts's planWithdraw.
 import * as tl from 'azure-pipelines-task-lib/task';
-import type { OnFailureInputs } from '../inputs';
-import { planWithdraw } from '../plans';
-import { finish, loc, productionOutputs } from '../report';
+import type { OnFailureInputs } from '../inputs/read';
+import { planWithdraw } from '../core/plans';
+import { finish, loc, productionOutputs } from '../report/log';
 import type { TaskContext } from '../task';
 import { openLifecycle } from './context';
-import { notDeployed } from './namespaces';
+import { notDeployed } from './namespace-presence';
 import { execute } from './steps';
 
 export async function onFailure(ctx: TaskContext<OnFailureInputs>): Promise<void> {

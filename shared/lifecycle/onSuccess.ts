@@ -2,13 +2,13 @@
 // (moving users back at the first wrong answer), then retire the old slot once nothing reaches it. A
 // re-run after a crash ends where the uninterrupted run would have. Decisions: plans.ts's planPromote.
 import * as tl from 'azure-pipelines-task-lib/task';
-import { parseChecks } from '../checks';
-import type { OnSuccessInputs } from '../inputs';
-import { planPromote } from '../plans';
-import { finish, loc, productionOutputs } from '../report';
+import { parseChecks } from '../checks/http';
+import type { OnSuccessInputs } from '../inputs/read';
+import { planPromote } from '../core/plans';
+import { finish, loc, productionOutputs } from '../report/log';
 import type { TaskContext } from '../task';
 import { openLifecycle } from './context';
-import { notDeployed } from './namespaces';
+import { notDeployed } from './namespace-presence';
 import { execute } from './steps';
 import { checkSettings } from './validate';
 import { gateWatch, holdGates, preflightGates } from './gates';

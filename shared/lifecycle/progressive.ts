@@ -1,8 +1,8 @@
 // Progressive traffic in RouteTraffic: after the plan sent the first share of users to the staged slot,
 // each step is held for trafficStepSeconds with the metric gates watched, then the next share is sent.
 // A failed gate takes the users off the slot at once (holdGates) and ends the climb with an error.
-import type { Slot } from '../model';
-import type { TrafficSteps } from '../progressive';
+import type { Slot } from '../core/model';
+import type { TrafficSteps } from '../core/progressive';
 import type { Lifecycle } from './context';
 import { type GateWatch, holdGates } from './gates';
 

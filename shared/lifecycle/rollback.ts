@@ -1,14 +1,14 @@
 // Rollback: production goes back to the previous production kept in the other slot (retirePolicy: keep),
 // validated on its staging route first, switched in one routing write, confirmed (users move back at the
 // first wrong answer); the version rolled back from is then staged for investigation or removed. A re-run
-// after a crash ends where the uninterrupted run would have. Decisions: rollback-plan.ts.
-import { parseChecks } from '../checks';
-import type { RollbackInputs } from '../inputs';
-import { finish, loc, productionOutputs } from '../report';
-import { planRollback } from '../rollback-plan';
+// after a crash ends where the uninterrupted run would have. Decisions: core/rollback-plan.ts.
+import { parseChecks } from '../checks/http';
+import type { RollbackInputs } from '../inputs/read';
+import { finish, loc, productionOutputs } from '../report/log';
+import { planRollback } from '../core/rollback-plan';
 import type { TaskContext } from '../task';
 import { openLifecycle } from './context';
-import { notDeployed } from './namespaces';
+import { notDeployed } from './namespace-presence';
 import { execute } from './steps';
 import { checkSettings } from './validate';
 

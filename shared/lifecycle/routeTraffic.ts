@@ -1,13 +1,13 @@
 // RouteTraffic: prove the staging route reaches this run's slot, validate it (HTTP checks, optionally
 // helm test), record the validation in the app's record, then optionally send it a share of real users.
 // Any failed check fails the task, so the pipeline runs on.failure. Decisions: plans.ts's planValidate.
-import { parseChecks } from '../checks';
-import type { RouteTrafficInputs } from '../inputs';
-import { planValidate } from '../plans';
-import { finish, loc, setOutputs } from '../report';
+import { parseChecks } from '../checks/http';
+import type { RouteTrafficInputs } from '../inputs/read';
+import { planValidate } from '../core/plans';
+import { finish, loc, setOutputs } from '../report/log';
 import type { TaskContext } from '../task';
 import { openLifecycle } from './context';
-import { notDeployed } from './namespaces';
+import { notDeployed } from './namespace-presence';
 import { execute } from './steps';
 import { checkSettings } from './validate';
 import { gateWatch, holdGates, preflightGates } from './gates';

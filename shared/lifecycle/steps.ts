@@ -1,11 +1,11 @@
 // Carries out a plan (plans.ts): each action is one grouped step in the log, in the plan's order. The
 // decisions were taken before the first write; what an action does when it fails is fixed here (a failed
 // confirmation moves users back before the task fails).
-import type { Check } from '../checks';
-import { locate, type Slot } from '../model';
-import type { Action } from '../plans';
-import { now, type Promotion, type RevisionRef, sameRevision, updateRecord } from '../record';
-import { testSlot, uninstallSlot } from '../release-ops';
+import type { Check } from '../checks/http';
+import { locate, type Slot } from '../core/model';
+import type { Action } from '../core/plans';
+import { now, type Promotion, type RevisionRef, sameRevision, updateRecord } from '../core/record';
+import { testSlot, uninstallSlot } from '../helm/slot-release';
 import type { Lifecycle } from './context';
 import { type CheckSettings, confirm, verify } from './validate';
 

@@ -1,8 +1,8 @@
 // Chart-owned routing (the classic scripts' model): each slot's chart renders its own Ingress from
 // values the task sets; the router reads the rendered Ingresses to know who serves, and changes
 // routing by asking the lifecycle to re-render a slot with other values.
-import type { KubeObject } from '../kube';
-import { type Routing, type Slot, SLOTS, locate } from '../model';
+import type { KubeObject } from '../kubernetes/client';
+import { type Routing, type Slot, SLOTS, locate } from '../core/model';
 import { type HostFlavour, HostRouter } from './ingress';
 import { type Exposure, type Router, type RouterContext, type Values, valuesOf } from './router';
 

@@ -11,9 +11,9 @@
 // answer, or production already answers the fence path with the fence's status) it falls back to the
 // fixed wait of the settleSeconds input, and says why.
 import { randomBytes } from 'node:crypto';
-import { type CheckTarget, request } from '../checks';
-import type { KubeObject, ObjectRef } from '../kube';
-import { homeNamespace } from '../model';
+import { type CheckTarget, request } from '../checks/http';
+import type { KubeObject, ObjectRef } from '../kubernetes/client';
+import { homeNamespace } from '../core/model';
 import { ensure, ownedMetadata } from './objects';
 import type { RouterContext } from './router';
 

@@ -6,9 +6,9 @@
 // production moves by patching that Service's selector (one write, no reload). Testers reach
 // `<name>-preview` through the staging Ingress (header or /canary path); when nothing is staged the
 // preview selects production, so the staging route never points at nothing.
-import type { CheckTarget } from '../checks';
-import type { KubeObject } from '../kube';
-import { type Routing, type Slot, SLOTS, locate } from '../model';
+import type { CheckTarget } from '../checks/http';
+import type { KubeObject } from '../kubernetes/client';
+import { type Routing, type Slot, SLOTS, locate } from '../core/model';
 import { Fence, type FenceFlavour, fenceIngress } from './fence';
 import { assertOwnable, ensure, ownedMetadata, slotServicePorts, stableService } from './objects';
 import { type Exposure, type Intent, type Router, type RouterContext, type Values, valuesOf } from './router';

@@ -1,7 +1,7 @@
 // Objects the task owns in managed routing: built here, written only when they differ, and never
 // written over an object somebody else owns.
-import { APP_LABEL, type Kube, type KubeObject, type ObjectRef, OWNER_LABEL, OWNER_VALUE, describeRef, refOf } from '../kube';
-import type { App, SlotLocation } from '../model';
+import { APP_LABEL, type Kube, type KubeObject, type ObjectRef, OWNER_LABEL, OWNER_VALUE, describeRef, refOf } from '../kubernetes/client';
+import type { App, SlotLocation } from '../core/model';
 
 export function ownedMetadata(app: App, namespace: string, name: string, annotations?: Record<string, string>) {
   return {

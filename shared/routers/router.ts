@@ -1,11 +1,11 @@
 // The one interface every router implements. A router knows its objects (Services, Ingresses, an
 // HTTPRoute, Traffic Manager endpoints) and nothing of helm; the lifecycle knows the order of the verbs
 // and nothing of the objects.
-import type { CheckTarget } from '../checks';
-import type { RoutingInputs } from '../inputs';
-import type { Kube } from '../kube';
-import type { App, Routing, Slot } from '../model';
-import type { Log } from '../report';
+import type { CheckTarget } from '../checks/http';
+import type { RoutingInputs } from '../inputs/read';
+import type { Kube } from '../kubernetes/client';
+import type { App, Routing, Slot } from '../core/model';
+import type { Log } from '../report/log';
 
 /** Helm values, nested (`{ ingress: { weight: 30 } }`). */
 export type Values = Record<string, unknown>;
@@ -73,7 +73,7 @@ export interface RouterContext {
 export function setDotted(values: Values, dotted: string, value: unknown): Values {
   if (!dotted) return values;
   const parts = dotted.split('.');
-  // Value keys are validated as inputs (validate.ts RESERVED_VALUE_NAMES); this guard keeps a reserved
+  // Value keys are validated as inputs (inputs/rules.ts RESERVED_VALUE_NAMES); this guard keeps a reserved
   // name from ever reaching Object.prototype.
   const reserved = parts.find((part) => part === '__proto__' || part === 'constructor' || part === 'prototype');
   if (reserved !== undefined) throw new Error(`The value key '${dotted}' uses the reserved name '${reserved}', which cannot be a value name.`);

@@ -1,5 +1,5 @@
 import { runTask } from '../../shared/task';
-import { readDeployInputs } from '../../shared/inputs';
+import { readDeployInputs } from '../../shared/inputs/read';
 import { deploy } from '../../shared/lifecycle';
 
 void runTask(__dirname, readDeployInputs, deploy);

@@ -1,5 +1,5 @@
 import { runTask } from '../../shared/task';
-import { readOnFailureInputs } from '../../shared/inputs';
+import { readOnFailureInputs } from '../../shared/inputs/read';
 import { onFailure } from '../../shared/lifecycle';
 
 void runTask(__dirname, readOnFailureInputs, onFailure);

@@ -1,5 +1,5 @@
 import { runTask } from '../../shared/task';
-import { readOnSuccessInputs } from '../../shared/inputs';
+import { readOnSuccessInputs } from '../../shared/inputs/read';
 import { onSuccess } from '../../shared/lifecycle';
 
 void runTask(__dirname, readOnSuccessInputs, onSuccess);

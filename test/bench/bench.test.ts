@@ -2,7 +2,7 @@ import * as assert from 'node:assert/strict';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { WriteRecord } from '../cluster/apiserver/faults';
-import { decodeRelease, displayVersion } from '../../shared/releases';
+import { decodeRelease, displayVersion } from '../../shared/helm/storage';
 import { installStepMs } from './deploy';
 import { helmReleaseSecret, unrelatedReleases } from './releases';
 import { median, passes, percentile } from './stats';
@@ -13,7 +13,7 @@ import { expectReportedSuccess, ResultWatcher, type TimedRun } from './tasktime'
 import { classify } from './writes';
 
 describe('bench: helpers', () => {
-  it('seeds releases the way helm stores them, so shared/releases reads them', () => {
+  it('seeds releases the way helm stores them, so shared/helm/storage reads them', () => {
     const secret = helmReleaseSecret('svc-7', 'tenant-03', 2);
     assert.equal(secret.type, 'helm.sh/release.v1');
     assert.equal(secret.metadata.name, 'sh.helm.release.v1.svc-7.v2');

@@ -11,8 +11,8 @@
 // configurations alternate their order from run to run, so a slow spell of the machine spreads over all.
 import type { DataPlaneDelays } from '../cluster/dataplane';
 import { REALISTIC_DELAYS } from '../cluster/dataplane';
-import { appgwFlavour } from '../../shared/routers/appgw';
-import { nginxFlavour } from '../../shared/routers/nginx';
+import { appgwFlavour } from '../../shared/routers/appgw/router';
+import { nginxFlavour } from '../../shared/routers/nginx/router';
 import { checksFor, type Env, type RouterName, startEnv, TEST_DELAYS, version } from '../integration/env';
 import { startFenceBlind } from './fenceblind';
 import { describeSettles, type Settle, settlesIn, summarise } from './settles';

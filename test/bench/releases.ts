@@ -1,6 +1,6 @@
 // Helm releases made without helm: Secrets exactly as helm's storage driver writes them (type
 // helm.sh/release.v1, labels owner/name/status/version, data.release = base64 of base64 of gzipped
-// release JSON; see shared/releases.ts decodeRelease). Seeding 1000 of these takes well under a second;
+// release JSON; see shared/helm/storage.ts decodeRelease). Seeding 1000 of these takes well under a second;
 // running helm 1000 times would take most of an hour.
 import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';

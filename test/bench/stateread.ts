@@ -1,10 +1,10 @@
 // State read time with 1000 unrelated helm releases in other namespaces against none. The read is the
-// tasks' own code in-process (router observe + shared/slots readState) against the local API server, for
+// tasks' own code in-process (router observe + shared/core/state readState) against the local API server, for
 // an app with a production and a staged slot. Rounds alternate "none" and "1000" (the seeded Secrets are
 // put into and taken out of the store directly) so drift of the machine hits both sides alike.
 import { type ResourceType, resourceByKind } from '../cluster/store';
 import { startEnv, version } from '../integration/env';
-import { decodeRelease } from '../../shared/releases';
+import { decodeRelease } from '../../shared/helm/storage';
 import { stateReader } from '../demo/state';
 import { succeed } from './tasktime';
 import { unrelatedReleases } from './releases';
@@ -37,7 +37,7 @@ export async function benchStateRead(o: StateReadOptions, progress: (line: strin
     if (expected !== 'production blue 1.0.0, staging green 2.0.0') throw new Error(`unexpected state before the benchmark: ${expected}`);
 
     const { value: seeded, ms: buildMs } = await timed(async () => unrelatedReleases(o.releases, o.namespaces));
-    if (decodeRelease(seeded.secrets[0].data.release).name !== 'svc-1') throw new Error('a seeded release does not decode the way shared/releases reads helm storage');
+    if (decodeRelease(seeded.secrets[0].data.release).name !== 'svc-1') throw new Error('a seeded release does not decode the way shared/helm/storage reads helm storage');
     const secret = served('Secret');
     const namespace = served('Namespace');
     const store = env.cluster.store;

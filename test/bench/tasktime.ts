@@ -5,7 +5,7 @@
 //
 // A process still alive REAP_AFTER_RESULT_MS after its result is killed (its process group, as the
 // agent kills a task on timeout) and counted as reaped: the tasks' lease release leaves a 20 s timer
-// behind (shared/lease.ts, release(): the sleep raced against the renewal is never cleared), which would
+// behind (shared/core/lease.ts, release(): the sleep raced against the renewal is never cleared), which would
 // otherwise add 20 s to every task the benchmark runs, set-up included. The task's work is over by then:
 // it has released its lease and reported. Its result is what it reported (TaskRun.result).
 import type { RunTaskOptions, TaskRun } from '../cluster/agent';

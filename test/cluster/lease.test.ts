@@ -1,4 +1,4 @@
-// The app lease is fenced (shared/lease.ts, docs/lease.md), against the local API server with 3 s
+// The app lease is fenced (shared/core/lease.ts, docs/lease.md), against the local API server with 3 s
 // leases: expiry is judged on the observer's own monotonic clock, whatever the holder's renewTime says;
 // a holder that lost its lease (taken over, renewals failing, process paused) refuses every later
 // Kubernetes and helm write, and none of them reaches the store.
@@ -9,9 +9,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { KubeConfig } from '@kubernetes/client-node';
-import { Helm } from '../../shared/helm';
-import { Kube, type KubeObject } from '../../shared/kube';
-import { acquireLease, type HeldLease, type LeaseOptions, LeaseLostError } from '../../shared/lease';
+import { Helm } from '../../shared/helm/cli';
+import { Kube, type KubeObject } from '../../shared/kubernetes/client';
+import { acquireLease, type HeldLease, type LeaseOptions, LeaseLostError } from '../../shared/core/lease';
 import { repoRoot } from '../../scripts/fetch-helm';
 import { startCluster, type LocalCluster } from './cluster';
 import { helmBinary } from './helm';

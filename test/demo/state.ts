@@ -1,13 +1,13 @@
-// The blue/green state read in-process, exactly as a task reads it (shared/slots readState plus the
+// The blue/green state read in-process, exactly as a task reads it (shared/core/state readState plus the
 // router's observe), from the same inputs the playground gives the tasks. The demo prints the final
 // slot table with it; the benchmark times it.
 import { KubeConfig } from '@kubernetes/client-node';
-import type { InputSource } from '../../shared/inputs';
-import { readOnFailureInputs } from '../../shared/inputs';
-import { Kube } from '../../shared/kube';
-import type { Log } from '../../shared/report';
+import type { InputSource } from '../../shared/inputs/read';
+import { readOnFailureInputs } from '../../shared/inputs/read';
+import { Kube } from '../../shared/kubernetes/client';
+import type { Log } from '../../shared/report/log';
 import { createRouter, type Router } from '../../shared/routers';
-import { type AppState, readState } from '../../shared/slots';
+import { type AppState, readState } from '../../shared/core/state';
 
 /** Task inputs from a plain map (the playground's `common`), as the agent would pass them. */
 export function mapInputs(inputs: Record<string, string>, variables: Record<string, string> = {}): InputSource {

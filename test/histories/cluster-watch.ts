@@ -3,7 +3,7 @@
 // instant of this helm write" is exact, not sampled. It follows the `-active` Service (who serves), the
 // helm release Secrets (who is installed, upgraded or uninstalled), the primary Ingress (whether a
 // production route exists at all) and the app record (what passed validation, what was rolled back).
-import type { AppRecord } from '../../shared/record';
+import type { AppRecord } from '../../shared/core/record';
 import type { ProbeRecord } from '../cluster/probe';
 import type { Store, StoreEvent } from '../cluster/store';
 

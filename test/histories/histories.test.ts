@@ -1,7 +1,7 @@
 // Tier 1 of the history tests: thousands of random lifecycle histories (several runs' hooks in any order,
 // retries, a task killed after any write, readiness blips, deleted routes, versions that fail to start,
-// answer 500, or break only under real traffic) against the in-memory world of model.ts, with the real
-// plans and executor. Invariants are checked after every write (model.ts) and after every task.
+// answer 500, or break only under real traffic) against the in-memory world of core/model.ts, with the real
+// plans and executor. Invariants are checked after every write (core/model.ts) and after every task.
 // Seeds are printed; a failure is shrunk to a minimal history and reproduced with HISTORY_SEED and
 // HISTORY_PATH (fast-check prints both). HISTORIES sets the count (default 10,000).
 import * as assert from 'node:assert/strict';

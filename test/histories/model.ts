@@ -1,21 +1,21 @@
 // An in-memory world for lifecycle histories: helm releases, the router's objects (managed ingress-nginx:
 // `-active` and `-preview` Service selectors and the canary weight), what the data plane applies (it lags
 // until a settle), the app's record in a fake Kubernetes client, and checks answered by whichever slot the
-// data plane would really send the request to. The tasks run the REAL plans (shared/plans.ts) and the REAL
+// data plane would really send the request to. The tasks run the REAL plans (shared/core/plans.ts) and the REAL
 // executor (shared/lifecycle/steps.ts) against it; every write goes through `write()`, where the
 // invariants are checked and where a task can be made to die.
-import { type Check, type CheckResult, type CheckTarget, parseChecks } from '../../shared/checks';
-import type { CommonInputs } from '../../shared/inputs';
+import { type Check, type CheckResult, type CheckTarget, parseChecks } from '../../shared/checks/http';
+import type { CommonInputs } from '../../shared/inputs/read';
 import type { Lifecycle } from '../../shared/lifecycle/context';
 import { execute, type StepOptions } from '../../shared/lifecycle/steps';
-import { type App, type Routing, type Slot, SLOTS, locate } from '../../shared/model';
-import { planDeploy, planPromote, planValidate, planWithdraw, type Plan } from '../../shared/plans';
-import { type AppRecord, EMPTY_RECORD, recordName } from '../../shared/record';
-import type { ReleaseStatus } from '../../shared/model';
-import type { ReleaseRecord } from '../../shared/releases';
-import type { Log } from '../../shared/report';
+import { type App, type Routing, type Slot, SLOTS, locate } from '../../shared/core/model';
+import { planDeploy, planPromote, planValidate, planWithdraw, type Plan } from '../../shared/core/plans';
+import { type AppRecord, EMPTY_RECORD, recordName } from '../../shared/core/record';
+import type { ReleaseStatus } from '../../shared/core/model';
+import type { ReleaseRecord } from '../../shared/helm/storage';
+import type { Log } from '../../shared/report/log';
 import type { Router } from '../../shared/routers';
-import { type AppState, roleOf } from '../../shared/slots';
+import { type AppState, roleOf } from '../../shared/core/state';
 
 export const APP: App = { name: 'calc', namespace: 'calc', layout: 'shared' };
 

@@ -3,7 +3,7 @@
 // driver the tasks cannot read fails before anything changes.
 import * as assert from 'node:assert/strict';
 import type { TaskRun } from '../cluster/agent';
-import { request } from '../../shared/checks';
+import { request } from '../../shared/checks/http';
 import { type Env, HOST, startEnv, version } from './env';
 import { activeRelease } from './expect';
 

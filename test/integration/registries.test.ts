@@ -9,8 +9,8 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { decodeRelease } from '../../shared/releases';
-import { ACR_TOKEN_USER } from '../../shared/registry';
+import { decodeRelease } from '../../shared/helm/storage';
+import { ACR_TOKEN_USER } from '../../shared/helm/registry-auth';
 import type { AgentEndpoint, TaskRun } from '../cluster/agent';
 import { type FakeEntra, fakeEntra } from '../cluster/azure/aad';
 import { type FakeAcr, startFakeAcr } from '../cluster/azure/acr';
@@ -289,7 +289,7 @@ describe('charts from private registries and repositories', function () {
       await proxy?.close();
     });
 
-    // helm's own pull follows HTTPS_PROXY (helm.ts, docs/proxy.md), except that Go never proxies a loopback
+    // helm's own pull follows HTTPS_PROXY (helm/cli.ts, docs/proxy.md), except that Go never proxies a loopback
     // registry such as this one; the proxy suite shows helm's downloads through the proxy.
     it("the ACR token exchange goes through the agent's proxy", async () => {
       const s = sources!;

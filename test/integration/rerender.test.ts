@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import YAML from 'yaml';
-import { decodeRelease } from '../../shared/releases';
+import { decodeRelease } from '../../shared/helm/storage';
 import { EXAMPLE_CHART, type Env, startEnv } from './env';
 import { expectOutcome } from './expect';
 

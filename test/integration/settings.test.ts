@@ -6,7 +6,7 @@ import * as assert from 'node:assert/strict';
 import { checksFor, type Env, HOST, type RouterName, startEnv, version } from './env';
 import { startGatewayEnv } from './env-gateway';
 import { startTrafficManagerEnv } from './env-trafficmanager';
-import { RECORDED_INPUTS } from '../../shared/settings';
+import { RECORDED_INPUTS } from '../../shared/core/settings';
 import { expectOutcome, resource } from './expect';
 
 

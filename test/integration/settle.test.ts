@@ -5,14 +5,14 @@
 // warning. The routers run in-process against the local cluster and the data-plane emulator.
 import * as assert from 'node:assert/strict';
 import { KubeConfig } from '@kubernetes/client-node';
-import { DEFAULT_VALUE_KEYS, type RoutingInputs } from '../../shared/inputs';
-import { Kube } from '../../shared/kube';
-import type { App, Slot } from '../../shared/model';
-import type { Log } from '../../shared/report';
-import { appgwFlavour } from '../../shared/routers/appgw';
-import { GATEWAY_FENCE, GatewayRouter } from '../../shared/routers/gateway';
+import { DEFAULT_VALUE_KEYS, type RoutingInputs } from '../../shared/inputs/read';
+import { Kube } from '../../shared/kubernetes/client';
+import type { App, Slot } from '../../shared/core/model';
+import type { Log } from '../../shared/report/log';
+import { appgwFlavour } from '../../shared/routers/appgw/router';
+import { GATEWAY_FENCE, GatewayRouter } from '../../shared/routers/gateway/router';
 import { type IngressFlavour, ManagedIngressRouter } from '../../shared/routers/ingress';
-import { nginxFlavour } from '../../shared/routers/nginx';
+import { nginxFlavour } from '../../shared/routers/nginx/router';
 import type { Router, RouterContext } from '../../shared/routers/router';
 import { type LocalCluster, startCluster } from '../cluster/cluster';
 import { type ControllerKind, type DataPlane, startDataPlane } from '../cluster/dataplane';

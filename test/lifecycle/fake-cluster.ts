@@ -1,10 +1,10 @@
 // The cluster of the lifecycle tier, in memory: an object store that stands in for the API server behind
-// client-node's KubernetesObjectApi, the one object the core's Kube (shared/kube.ts) and the lease talk
+// client-node's KubernetesObjectApi, the one object the core's Kube (shared/kubernetes/client.ts) and the lease talk
 // through. Everything above it is the real code: Kube's write guard and error mapping, the lease, the
-// app's record, helm's release records read by shared/releases.ts. Every write lands in the journal, in
+// app's record, helm's release records read by shared/helm/storage.ts. Every write lands in the journal, in
 // the order the server received it, which is what the lifecycle tests assert on.
 import { ApiException, KubernetesObjectApi } from '@kubernetes/client-node';
-import type { KubeObject } from '../../shared/kube';
+import type { KubeObject } from '../../shared/kubernetes/client';
 import { matchesLabels, parseLabelSelector } from '../cluster/apiserver/selectors';
 
 /** One write (or, for `check`, one request the data plane answered), in the order it happened. */

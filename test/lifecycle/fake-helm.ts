@@ -2,7 +2,7 @@
 // rollback) carried out on the fake cluster's store the way helm 3 and 4 record them: one Secret per
 // revision (`sh.helm.release.v1.<release>.v<N>`, labels owner/name/status/version plus --labels, data
 // base64(base64(gzip(release JSON)))), the previous revision marked superseded, and a ready Deployment
-// labelled with the release name. shared/releases.ts reads them back exactly as it reads a real cluster.
+// labelled with the release name. shared/helm/storage.ts reads them back exactly as it reads a real cluster.
 //
 // What a version does is in its values: `fake.start: false` never becomes ready (helm --wait fails, the
 // release is recorded failed); `fake.answer: 500` starts but answers 500; `fake.helmTest: fail` fails
@@ -10,14 +10,14 @@
 import * as fs from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import YAML from 'yaml';
-import type { HelmResult } from '../../shared/helm';
-import type { KubeObject } from '../../shared/kube';
-import { decodeRelease } from '../../shared/releases';
+import type { HelmResult } from '../../shared/helm/cli';
+import type { KubeObject } from '../../shared/kubernetes/client';
+import { decodeRelease } from '../../shared/helm/storage';
 import type { FakeCluster } from './fake-cluster';
 
 type Values = Record<string, unknown>;
 
-/** helm's read-only commands (shared/helm.ts runs its guard before all others). */
+/** helm's read-only commands (shared/helm/cli.ts runs its guard before all others). */
 const READ_ONLY = new Set(['version', 'pull', 'get', 'list', 'template', 'show', 'history', 'status']);
 
 function mergeValues(into: Values, from: Values): Values {
@@ -103,7 +103,7 @@ export class FakeHelm {
       info: { status, first_deployed: first, last_deployed: now, description: option(args, '--description') ?? '' },
       chart: { metadata: { name: 'calc', version: '1.0.0', appVersion: '1.0.0' }, values: {} },
       config,
-      // What helm rendered: the workload (shared/traceability.ts annotates the objects it lists).
+      // What helm rendered: the workload (shared/kubernetes/traceability.ts annotates the objects it lists).
       manifest: `---\n# Source: calc/templates/deployment.yaml\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: ${release}\n`,
     };
     this.cluster.journal.add('helm', `upgrade ${release}`);

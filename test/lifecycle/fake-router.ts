@@ -1,14 +1,14 @@
 // The router and the data plane of the lifecycle tier. The router keeps managed ingress-nginx's three
 // facts (which slot the `-active` Service selects, which the `-preview` Service selects, the canary
 // weight) and journals each verb the lifecycle calls; the data plane routes by those facts only as of the
-// last settle, as a real controller applies a change late. Checks are real HTTP requests (shared/checks.ts)
+// last settle, as a real controller applies a change late. Checks are real HTTP requests (shared/checks/http.ts)
 // to a local server that answers from whichever slot the data plane would send the request to, with
 // that release's version, so a check run before its route was settled is answered by the wrong slot.
 // A version's values say how it answers: `fake.answer: 500` everywhere, `fake.productionAnswer: 500` only
 // once real users reach it (it passes the testers' checks and breaks under production traffic).
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { type App, type Routing, type Slot, locate } from '../../shared/model';
+import { type App, type Routing, type Slot, locate } from '../../shared/core/model';
 import type { Router } from '../../shared/routers';
 import type { FakeCluster } from './fake-cluster';
 import type { FakeHelm } from './fake-helm';

@@ -1,11 +1,11 @@
-// The app lease (shared/lease.ts) on the in-memory cluster, with a clock the test moves: which writes take,
+// The app lease (shared/core/lease.ts) on the in-memory cluster, with a clock the test moves: which writes take,
 // hand over and give back a lease, and that a holder whose lease is gone refuses its next write before it
 // reaches the cluster. The same rules against the emulated API server, with real time and skewed holder
 // clocks: test/cluster/lease.test.ts.
 import * as assert from 'node:assert/strict';
 import { KubeConfig } from '@kubernetes/client-node';
-import { acquireLease, LeaseLostError } from '../../shared/lease';
-import { Kube } from '../../shared/kube';
+import { acquireLease, LeaseLostError } from '../../shared/core/lease';
+import { Kube } from '../../shared/kubernetes/client';
 import { captureStdout } from '../unit/capture';
 import { FakeCluster, Journal, routeKubeTo } from './fake-cluster';
 

@@ -50,12 +50,12 @@ describe('lifecycle tier: the order of each task\'s writes (in-memory helm, clus
     assert.deepEqual(events, [
       'kube create Namespace calc',
       LEASE_TAKEN,
-      RECORD_CREATED, // the app's settings (shared/settings.ts), which the later tasks read
+      RECORD_CREATED, // the app's settings (shared/core/settings.ts), which the later tasks read
       'helm upgrade calc-blue',
       RECORD_WRITTEN, // the promotion, confirmed as a first deploy
       'router establish blue',
       'router settle',
-      'kube patch Deployment calc/calc-blue', // this run's azure-pipelines/* annotations (shared/traceability.ts)
+      'kube patch Deployment calc/calc-blue', // this run's azure-pipelines/* annotations (shared/kubernetes/traceability.ts)
       LEASE_GIVEN_BACK,
     ]);
   });

@@ -4,7 +4,7 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { signInReason } from '../../shared/azure';
+import { signInReason } from '../../shared/azure/credentials';
 import { fakeEntra, type FakeEntra } from '../cluster/azure/aad';
 import { startFakeAzure, TLS_DIR, type FakeAzureServer } from '../cluster/azure/server';
 import { assertSecretsMasked, endpointEnv, makeTempDir, runInAgent, type ServiceConnection } from './connection-helpers';

@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { parseCheck, parseChecks, request, runChecks } from '../../shared/checks';
+import { parseCheck, parseChecks, request, runChecks } from '../../shared/checks/http';
 
 describe('checks: syntax', () => {
   it('reads the canonical form', () => {

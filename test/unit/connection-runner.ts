@@ -4,10 +4,10 @@
 // Node only reads at startup. Prints one `RESULT <json>` or `ERROR <json>` line; never a secret.
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
-import { azureCredential } from '../../shared/azure';
+import { azureCredential } from '../../shared/azure/credentials';
 import { connect } from '../../shared/connection';
-import type { ChartAuth, ChartInputs, ConnectionInputs } from '../../shared/inputs';
-import { credentialsFor } from '../../shared/registry';
+import type { ChartAuth, ChartInputs, ConnectionInputs } from '../../shared/inputs/read';
+import { credentialsFor } from '../../shared/helm/registry-auth';
 
 export interface RunnerRequest {
   mode: 'connect' | 'azure' | 'registry';

@@ -5,7 +5,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import YAML from 'yaml';
-import type { ConnectionInputs } from '../../shared/inputs';
+import type { ConnectionInputs } from '../../shared/inputs/read';
 import { fakeEntra, type FakeEntra } from '../cluster/azure/aad';
 import { AKS_SERVER_APP_ID, fakeAks, type FakeAks } from '../cluster/azure/aks';
 import { startFakeAzure, TLS_DIR, type FakeAzureServer } from '../cluster/azure/server';

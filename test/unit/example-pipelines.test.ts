@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { isMap, isScalar, LineCounter, parse, parseDocument } from 'yaml';
 import { repoRoot } from '../../scripts/taskjson';
-import { SETTING_INPUTS } from '../../shared/settings';
+import { SETTING_INPUTS } from '../../shared/core/settings';
 import { type PipelineValidator, type Problem, pipelineValidator, readTaskJsons } from './pipeline-schema';
 
 const APP = ['name', 'namespace'];

@@ -1,6 +1,6 @@
 // An InputSource over plain maps for reader tests: records which inputs were read, and how, and which
 // values were registered as secrets.
-import type { InputSource } from '../../shared/inputs';
+import type { InputSource } from '../../shared/inputs/read';
 
 export interface FakeSource extends InputSource {
   /** Names read with input(). */

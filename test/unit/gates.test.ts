@@ -5,8 +5,8 @@ import { readGateInputs } from '../../shared/gates/inputs';
 import { instantQuery, type QueryResult, readAnswer } from '../../shared/gates/prometheus';
 import { fillPlaceholders, meets, type Operator, parseGate, parseGates } from '../../shared/gates/syntax';
 import { BreachCounter, evaluate, evaluationCount, failureMessage, watchGates, type WatchSettings } from '../../shared/gates/watch';
-import type { ConnectionInputs } from '../../shared/inputs';
-import { Reader } from '../../shared/inputsource';
+import type { ConnectionInputs } from '../../shared/inputs/read';
+import { Reader } from '../../shared/inputs/source';
 import { fakeSource } from './fake-inputs';
 
 const VALUES = { app: 'calc', namespace: 'calc', slot: 'green', release: 'calc-green', productionSlot: 'blue', productionRelease: 'calc-blue' } as const;

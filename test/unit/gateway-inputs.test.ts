@@ -1,6 +1,6 @@
 // What the input reader accepts for router 'gateway' (the rest of its inputs: test/unit/inputs.test.ts).
 import * as assert from 'node:assert/strict';
-import { InputError, readOnFailureInputs, readRouteTrafficInputs } from '../../shared/inputs';
+import { InputError, readOnFailureInputs, readRouteTrafficInputs } from '../../shared/inputs/read';
 import { fakeSource } from './fake-inputs';
 
 describe('Gateway API router: inputs', () => {

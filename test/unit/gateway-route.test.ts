@@ -1,9 +1,9 @@
 // The HTTPRoute a blue/green state maps to, the state a live route says, and what its status means
-// (shared/routers/gateway-route.ts).
+// (shared/routers/gateway/route.ts).
 import * as assert from 'node:assert/strict';
-import type { GatewayInputs } from '../../shared/inputs';
-import type { KubeObject } from '../../shared/kube';
-import type { App, Routing } from '../../shared/model';
+import type { GatewayInputs } from '../../shared/inputs/read';
+import type { KubeObject } from '../../shared/kubernetes/client';
+import type { App, Routing } from '../../shared/core/model';
 import {
   type RoutePlan,
   acceptingParents,
@@ -17,7 +17,7 @@ import {
   routingOf,
   sameParent,
   weightsFor,
-} from '../../shared/routers/gateway-route';
+} from '../../shared/routers/gateway/route';
 
 const shared: App = { name: 'calc', namespace: 'calc', layout: 'shared' };
 const perSlot: App = { name: 'calc', namespace: 'calc', layout: 'perSlot' };

@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
 import YAML from 'yaml';
-import { Helm, HelmError, helmReason } from '../../shared/helm';
+import { Helm, HelmError, helmReason } from '../../shared/helm/cli';
 import { HELM_VERSIONS, helmBinary, type HelmMajor } from '../../scripts/fetch-helm';
 import { closedPort, restoreEnv } from './connection-helpers';
 import { captureStdout } from './capture';

@@ -9,7 +9,7 @@ import {
   readOnFailureInputs,
   readOnSuccessInputs,
   readRouteTrafficInputs,
-} from '../../shared/inputs';
+} from '../../shared/inputs/read';
 import { fakeSource } from './fake-inputs';
 
 describe('task inputs', () => {

@@ -1,8 +1,8 @@
 // App states for the pure plan tests: two slots, routing, and the app's record, built from short specs.
-import { type App, type Routing, type Slot, locate } from '../../shared/model';
-import { type AppRecord, EMPTY_RECORD, type Promotion, type RevisionRef, type Validation } from '../../shared/record';
-import type { ReleaseRecord } from '../../shared/releases';
-import { type AppState, roleOf } from '../../shared/slots';
+import { type App, type Routing, type Slot, locate } from '../../shared/core/model';
+import { type AppRecord, EMPTY_RECORD, type Promotion, type RevisionRef, type Validation } from '../../shared/core/record';
+import type { ReleaseRecord } from '../../shared/helm/storage';
+import { type AppState, roleOf } from '../../shared/core/state';
 
 export const app: App = { name: 'calc', namespace: 'calc', layout: 'shared' };
 

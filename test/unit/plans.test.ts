@@ -1,11 +1,11 @@
-// The pure decisions of every lifecycle step (shared/plans.ts): the review's cases one by one, then every
+// The pure decisions of every lifecycle step (shared/core/plans.ts): the review's cases one by one, then every
 // combination of slot contents, routing and record, each plan checked against the invariants.
 import * as assert from 'node:assert/strict';
-import { type Slot, SLOTS } from '../../shared/model';
-import { type Action, planDeploy, planPromote, planValidate, planWithdraw, productionSlot } from '../../shared/plans';
-import { type AppRecord, knownGood, type Promotion, type Validation, validationOf, promotionTo, everLive } from '../../shared/record';
-import { type AppState, foreignRelease, revisionOf, slotOfRun } from '../../shared/slots';
-import { planRollback } from '../../shared/rollback-plan';
+import { type Slot, SLOTS } from '../../shared/core/model';
+import { type Action, planDeploy, planPromote, planValidate, planWithdraw, productionSlot } from '../../shared/core/plans';
+import { type AppRecord, knownGood, type Promotion, type Validation, validationOf, promotionTo, everLive } from '../../shared/core/record';
+import { type AppState, foreignRelease, revisionOf, slotOfRun } from '../../shared/core/state';
+import { planRollback } from '../../shared/core/rollback-plan';
 import { live, promoted, rev, type SlotSpec, state, validated } from './plan-fixtures';
 
 const kinds = (actions: Action[]) => actions.map((a) => a.do);

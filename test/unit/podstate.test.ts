@@ -1,12 +1,12 @@
-// The pure pod-state classification behind fail-fast (shared/podstate.ts): every waiting/terminated
+// The pure pod-state classification behind fail-fast (shared/kubernetes/pod-state.ts): every waiting/terminated
 // reason the kubelet reports, against every threshold around its boundary.
 import * as assert from 'node:assert/strict';
-import type { KubeObject } from '../../shared/kube';
-import { InputError } from '../../shared/inputs';
-import { Reader } from '../../shared/inputsource';
-import { readFailFast } from '../../shared/rolloutinputs';
+import type { KubeObject } from '../../shared/kubernetes/client';
+import { InputError } from '../../shared/inputs/read';
+import { Reader } from '../../shared/inputs/source';
+import { readFailFast } from '../../shared/inputs/rollout';
 import { fakeSource } from './fake-inputs';
-import { type FailFastRules, hopeless, isHopeless, podState, pullReason, type Trouble, TroubleClock, troubleKey, troubleSentence } from '../../shared/podstate';
+import { type FailFastRules, hopeless, isHopeless, podState, pullReason, type Trouble, TroubleClock, troubleKey, troubleSentence } from '../../shared/kubernetes/pod-state';
 
 type Status = Record<string, unknown>;
 

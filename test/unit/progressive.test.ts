@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
-import { Reader } from '../../shared/inputsource';
-import { parseTrafficSteps, readTrafficSteps } from '../../shared/progressive';
-import { readRouteTrafficInputs } from '../../shared/inputs';
+import { Reader } from '../../shared/inputs/source';
+import { parseTrafficSteps, readTrafficSteps } from '../../shared/core/progressive';
+import { readRouteTrafficInputs } from '../../shared/inputs/read';
 import { fakeSource } from './fake-inputs';
 
 describe('progressive traffic: inputs', () => {

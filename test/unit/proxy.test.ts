@@ -9,11 +9,11 @@ import * as path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { KubeConfig } from '@kubernetes/client-node';
 import YAML from 'yaml';
-import { request, trustForChecks } from '../../shared/checks';
+import { request, trustForChecks } from '../../shared/checks/http';
 import { ensureReachable } from '../../shared/connection/reachability';
-import { readChecksCa } from '../../shared/checks-ca';
+import { readChecksCa } from '../../shared/checks/ca';
 import type { Kubeconfig } from '../../shared/connection/kubeconfig';
-import { Helm } from '../../shared/helm';
+import { Helm } from '../../shared/helm/cli';
 import {
   type AgentProxy,
   applyToKubeconfig,
@@ -26,8 +26,8 @@ import {
   ProxyConfigError,
   useAgentProxy,
   useProxy,
-} from '../../shared/proxy';
-import { maskSecrets } from '../../shared/secrets';
+} from '../../shared/connection/proxy';
+import { maskSecrets } from '../../shared/inputs/secrets';
 import { TEST_CA_CERT, TLS_DIR } from '../cluster/azure/server';
 import { BIND_ADDRESS, requireTinyproxy, startForwardProxy, type ForwardProxy } from '../cluster/forward-proxy';
 import { captureStdout } from './capture';

@@ -1,4 +1,4 @@
-// Chart registry credentials (shared/registry.ts): the config files helm reads, which registry a Docker
+// Chart registry credentials (shared/helm/registry-auth.ts): the config files helm reads, which registry a Docker
 // registry connection may be used for, and the ACR token exchange against the fake Entra ID and a fake ACR
 // login server (child process like the agent runs a task, so service connections arrive as ENDPOINT_*).
 import * as assert from 'node:assert/strict';
@@ -6,8 +6,8 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import YAML from 'yaml';
-import { type ChartInputs, InputError, readDeployInputs } from '../../shared/inputs';
-import { ACR_TOKEN_USER, PRIVATE_REPO_NAME, registryConfigText, registryHost, repositoryConfigText, sameRegistry, writeChartAccess } from '../../shared/registry';
+import { type ChartInputs, InputError, readDeployInputs } from '../../shared/inputs/read';
+import { ACR_TOKEN_USER, PRIVATE_REPO_NAME, registryConfigText, registryHost, repositoryConfigText, sameRegistry, writeChartAccess } from '../../shared/helm/registry-auth';
 import { fakeEntra, type FakeEntra } from '../cluster/azure/aad';
 import { type FakeAcr, startFakeAcr } from '../cluster/azure/acr';
 import { startFakeAzure, type FakeAzureServer } from '../cluster/azure/server';

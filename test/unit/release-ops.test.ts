@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { gzipSync } from 'node:zlib';
-import { keyPath, labelValue, typedValue, valuesFromPairs } from '../../shared/release-ops';
-import { decodeRelease, displayVersion } from '../../shared/releases';
+import { keyPath, labelValue, typedValue, valuesFromPairs } from '../../shared/helm/slot-release';
+import { decodeRelease, displayVersion } from '../../shared/helm/storage';
 import { setDotted, valuesOf } from '../../shared/routers/router';
 
 describe('release-ops: values like helm --set', () => {

@@ -2,9 +2,9 @@
 // storage driver (Secrets or ConfigMaps, as HELM_DRIVER says), on synthetic records shaped like helm's.
 import * as assert from 'node:assert/strict';
 import { gzipSync } from 'node:zlib';
-import type { Kube, KubeObject, ObjectRef } from '../../shared/kube';
-import { locate } from '../../shared/model';
-import { type HelmDriver, decodeRelease, discardPendingRevision, helmDriver, readReleases, toRecord } from '../../shared/releases';
+import type { Kube, KubeObject, ObjectRef } from '../../shared/kubernetes/client';
+import { locate } from '../../shared/core/model';
+import { type HelmDriver, decodeRelease, discardPendingRevision, helmDriver, readReleases, toRecord } from '../../shared/helm/storage';
 
 const location = locate({ name: 'calc', namespace: 'calc', layout: 'shared' }, 'green');
 

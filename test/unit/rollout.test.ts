@@ -1,10 +1,10 @@
-// The rollout watcher (shared/rollout.ts) against a scripted cluster: it stops helm when a new pod is
+// The rollout watcher (shared/kubernetes/rollout-watch.ts) against a scripted cluster: it stops helm when a new pod is
 // hopeless, never for an earlier revision's pod or a slow one, prints progress at its pace, and builds
 // the diagnostics from pods, Warning events and logs.
 import * as assert from 'node:assert/strict';
-import type { Kube, KubeObject } from '../../shared/kube';
-import { FAIL_FAST_DEFAULTS, type FailFastRules } from '../../shared/podstate';
-import { RolloutError, watchRollout } from '../../shared/rollout';
+import type { Kube, KubeObject } from '../../shared/kubernetes/client';
+import { FAIL_FAST_DEFAULTS, type FailFastRules } from '../../shared/kubernetes/pod-state';
+import { RolloutError, watchRollout } from '../../shared/kubernetes/rollout-watch';
 
 const RULES: FailFastRules = { enabled: true, restarts: Number(FAIL_FAST_DEFAULTS.failFastRestarts), seconds: 30, unschedulableSeconds: 120 };
 

@@ -4,10 +4,10 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { Helm } from '../../shared/helm';
-import { installSlot, versionKeysIn } from '../../shared/release-ops';
-import { locate } from '../../shared/model';
-import { maskSecrets, registerSecret } from '../../shared/secrets';
+import type { Helm } from '../../shared/helm/cli';
+import { installSlot, versionKeysIn } from '../../shared/helm/slot-release';
+import { locate } from '../../shared/core/model';
+import { maskSecrets, registerSecret } from '../../shared/inputs/secrets';
 import { restoreEnv } from './connection-helpers';
 
 describe('secrets: masking', () => {

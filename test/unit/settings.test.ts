@@ -1,8 +1,8 @@
-// The app's settings stated once (shared/settings.ts), read through the real input readers: what a later
+// The app's settings stated once (shared/core/settings.ts), read through the real input readers: what a later
 // task gets from the record, what counts as a contradiction, and what Deploy may change on purpose.
 import * as assert from 'node:assert/strict';
-import { type FoundSettings, readDeployInputs, readOnFailureInputs, readOnSuccessInputs, readRouteTrafficInputs } from '../../shared/inputs';
-import { changedSettings } from '../../shared/settings';
+import { type FoundSettings, readDeployInputs, readOnFailureInputs, readOnSuccessInputs, readRouteTrafficInputs } from '../../shared/inputs/read';
+import { changedSettings } from '../../shared/core/settings';
 import { fakeSource } from './fake-inputs';
 
 const APP = { connectionType: 'Kubeconfig File', kubeconfigFile: __filename, name: 'calc', namespace: 'calc' };

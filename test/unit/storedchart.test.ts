@@ -4,10 +4,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import YAML from 'yaml';
-import type { Helm } from '../../shared/helm';
-import type { Kube, KubeObject } from '../../shared/kube';
-import type { SlotLocation } from '../../shared/model';
-import { chartOfRelease, chartToRerender, checkRerenderable, isSameLocalChart, rerenderCharts, type StoredChartRelease, subchartReason, writeStoredChart } from '../../shared/storedchart';
+import type { Helm } from '../../shared/helm/cli';
+import type { Kube, KubeObject } from '../../shared/kubernetes/client';
+import type { SlotLocation } from '../../shared/core/model';
+import { chartOfRelease, chartToRerender, checkRerenderable, isSameLocalChart, rerenderCharts, type StoredChartRelease, subchartReason, writeStoredChart } from '../../shared/helm/stored-chart';
 
 const b64 = (text: string | Buffer) => Buffer.from(text).toString('base64');
 const file = (name: string, text: string) => ({ name, data: b64(text) });

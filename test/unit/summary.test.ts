@@ -1,7 +1,7 @@
 // The run summary: the slots with failed releases shown as failed, who gets traffic, how testers reach
 // the staged slot, and every check with its result.
 import * as assert from 'node:assert/strict';
-import { summaryMarkdown, summaryName, testerAccess } from '../../shared/summary';
+import { summaryMarkdown, summaryName, testerAccess } from '../../shared/report/summary';
 import { live, promoted, rev, state } from './plan-fixtures';
 
 const testers = { label: 'staging (slot green)', baseUrl: 'https://calc.contoso.com', pathPrefix: '', headers: { canary: 'always' } };

@@ -9,7 +9,7 @@ import {
   readOnSuccessInputs,
   readRouteTrafficInputs,
   type InputSource,
-} from '../../shared/inputs';
+} from '../../shared/inputs/read';
 import { MINIMUM_AGENT_VERSION, TASK_FOLDERS, type TaskFolder, taskJsonPath, taskJsonText } from '../../scripts/taskjson';
 import { taskDocsPath, taskDocsText } from '../../scripts/taskdocs';
 import { fakeSource } from './fake-inputs';

@@ -1,7 +1,7 @@
 // The azure-pipelines/* annotations: the same keys and values Microsoft's KubernetesManifest task writes,
 // for YAML runs and classic releases, and the objects of a release they go on.
 import * as assert from 'node:assert/strict';
-import { annotatable, pipelineAnnotations } from '../../shared/traceability';
+import { annotatable, pipelineAnnotations } from '../../shared/kubernetes/traceability';
 
 const vars = (v: Record<string, string>) => (name: string) => v[name];
 const ORG = { 'System.TeamFoundationCollectionUri': 'https://dev.azure.com/contoso/', 'System.TeamProject': 'web shop', 'Agent.JobName': 'Deploy calc' };

@@ -1,8 +1,8 @@
 // The pure side of the Traffic Manager router: percent <-> weights, the roles read back from two
 // endpoints, slot addresses and DNS labels, and the RBAC action named in authorisation errors.
 import * as assert from 'node:assert/strict';
-import type { Slot } from '../../shared/model';
-import { actionFor } from '../../shared/routers/trafficmanager-arm';
+import type { Slot } from '../../shared/core/model';
+import { actionFor } from '../../shared/routers/trafficmanager/arm';
 import {
   type EndpointState,
   MAX_STAGING_PERCENT,
@@ -14,7 +14,7 @@ import {
   routingOf,
   shareOf,
   weightsFor,
-} from '../../shared/routers/trafficmanager-weights';
+} from '../../shared/routers/trafficmanager/weights';
 
 const endpoint = (slot: Slot, enabled: boolean, weight: number, order = slot === 'blue' ? 0 : 1): EndpointState => ({ name: `calc-${slot}`, type: 'ExternalEndpoints', enabled, weight, order });
 

@@ -1,0 +1,47 @@
+// Progressive traffic in RouteTraffic: a list of shares of real users (10, 25, 50), each held for a
+// pause during which the metric gates are watched; the first failed gate takes users off the slot.
+
+import type { RouterKind } from './model';
+import type { Reader } from '../inputs/source';
+import { InputError, parseInteger } from '../inputs/rules';
+
+export const TRAFFIC_STEP_SECONDS_DEFAULT = '300';
+
+export interface TrafficSteps {
+  /** Shares of real users, strictly rising, 1-100. */
+  percents: number[];
+  /** How long each step is held (the gates are watched meanwhile). */
+  seconds: number;
+}
+
+/** `10, 25, 50` (commas, spaces or lines; an optional % after each) -> [10, 25, 50]; throws InputError. */
+export function parseTrafficSteps(text: string): number[] {
+  const words = text.split(/[\s,;]+/).map((w) => w.replace(/%$/, '')).filter(Boolean);
+  const percents = words.map((w) => {
+    const n = parseInteger(w, 1, 100);
+    if (n === undefined) throw new InputError(`Input 'trafficSteps' has '${w}', which is not a share of users from 1 to 100; write the steps as e.g. 10, 25, 50.`);
+    return n;
+  });
+  percents.forEach((p, i) => {
+    if (i > 0 && p <= percents[i - 1]) throw new InputError(`Input 'trafficSteps' is '${text.trim()}': each step must send more users than the one before (${percents[i - 1]} then ${p}).`);
+  });
+  return percents;
+}
+
+/**
+ * Undefined without steps. Refused where the router cannot split traffic (when the router is known from the
+ * inputs; otherwise the router's preflight refuses before anything changes), and beside a trafficPercent.
+ */
+export function readTrafficSteps(r: Reader, router: RouterKind | undefined, trafficPercent: number): TrafficSteps | undefined {
+  const text = r.text('trafficSteps');
+  if (text === undefined) return undefined;
+  const percents = parseTrafficSteps(text);
+  if (!percents.length) return undefined;
+  if (router === 'appgw') {
+    throw new InputError("Input 'trafficSteps' cannot be used with router 'appgw': Application Gateway Ingress Controller routes by host and path only and cannot split traffic by percentage. Use router nginx, gateway or trafficmanager, or leave trafficSteps empty.");
+  }
+  if (trafficPercent > 0) {
+    throw new InputError(`Inputs 'trafficPercent' (${trafficPercent}) and 'trafficSteps' are both set: give either one share of users, or the steps (the last step is the share the slot keeps).`);
+  }
+  return { percents, seconds: r.integer('trafficStepSeconds', 1, 86400, TRAFFIC_STEP_SECONDS_DEFAULT) };
+}

@@ -1,0 +1,126 @@
+// The pure side of the Traffic Manager router: how weights encode who serves, how a slot's address
+// becomes an endpoint target and a DNS label. No I/O here; table tests in test/unit/trafficmanager*.
+//
+// Traffic Manager has no notion of production or staging: two endpoints, each Enabled or Disabled with
+// a weight of 1-1000 (0 is invalid), and every enabled endpoint gets a share of the DNS answers. The
+// states this router writes are chosen so the roles can be read back from the endpoints alone:
+//   production   Enabled, weight 1000, or the larger weight while staging has a share;
+//   staging      Disabled at weight 1 (testers only), or Enabled with the smaller weight (a share of users);
+//   drained      Disabled at another weight: it had users (disabling keeps the weight), so clients may
+//                still hold its address in their DNS caches until the profile's TTL has passed.
+import { type Routing, type Slot, SLOTS } from '../../core/model';
+
+export const FULL_WEIGHT = 1000;
+/** The weight of a staged, disabled endpoint: it marks "never had users". */
+export const STAGED_WEIGHT = 1;
+/**
+ * The largest share staging can have. Both endpoints are symmetric in Traffic Manager: production is told
+ * apart by its larger weight, so staging must stay below half of the users.
+ */
+export const MAX_STAGING_PERCENT = 50;
+
+export interface EndpointState {
+  name: string;
+  type: string;
+  enabled: boolean;
+  weight: number;
+  target?: string;
+  targetResourceId?: string;
+  monitorStatus?: string;
+  /** Position in the profile's endpoint list (creation order): the tie-break between equal weights. */
+  order: number;
+}
+
+export type SlotEndpoints = Partial<Record<Slot, EndpointState>>;
+
+/** `<app>-<slot>`: one endpoint per slot, named so a reader of the profile sees which app and slot it is. */
+export const endpointName = (app: string, slot: Slot) => `${app}-${slot}`;
+
+export function percentProblem(percent: number): string | undefined {
+  if (!Number.isInteger(percent) || percent < 0 || percent > 100) return `${percent} is not a percentage from 0 to 100`;
+  if (percent > MAX_STAGING_PERCENT) {
+    return (
+      `Traffic Manager can send at most ${MAX_STAGING_PERCENT} % of users to the staging slot, not ${percent} %: production is the endpoint with the larger weight, ` +
+      `so a larger share would make the staging slot production. Use ${MAX_STAGING_PERCENT} or less, and run BlueGreenOnSuccess to move every user.`
+    );
+  }
+  return undefined;
+}
+
+/**
+ * Weights out of 1000 giving staging `percent` % of the DNS answers: 10 % -> 900/100. Staging stays
+ * strictly lighter than production (50 % -> 501/499), so the roles can be read back.
+ */
+export function weightsFor(percent: number): { production: number; staging: number } {
+  const problem = percent === 0 ? 'a share of 0 % is a disabled staging endpoint, not a weight' : percentProblem(percent);
+  if (problem) throw new RangeError(problem);
+  const staging = Math.min(percent * 10, FULL_WEIGHT / 2 - 1);
+  return { production: FULL_WEIGHT - staging, staging };
+}
+
+/** The share of users (0-100) that weights give the staging endpoint; at least 1 when it gets any. */
+export function shareOf(production: number, staging: number): number {
+  if (staging <= 0) return 0;
+  return Math.max(1, Math.round((100 * staging) / (production + staging)));
+}
+
+/** Had users: Enabled now, or disabled but still at a user weight (clients may cache its address). */
+export const hadUsers = (e: EndpointState | undefined) => !!e && (e.enabled || e.weight !== STAGED_WEIGHT);
+
+/** Who serves, read from the two slot endpoints (see the file comment for the encoding). */
+export function routingOf(endpoints: SlotEndpoints): Routing {
+  const enabled = SLOTS.flatMap((slot) => (endpoints[slot]?.enabled ? [{ slot, e: endpoints[slot] as EndpointState }] : []));
+  if (enabled.length === 2) {
+    // Equal weights only follow a task that died between the two writes of a switch; either reading
+    // keeps users served, and the earlier endpoint is the one that was production before.
+    const [production, staging] = [...enabled].sort((a, b) => b.e.weight - a.e.weight || a.e.order - b.e.order);
+    return { production: production.slot, staging: staging.slot, stagingPercent: shareOf(production.e.weight, staging.e.weight) };
+  }
+  if (enabled.length === 1) {
+    const production = enabled[0].slot;
+    const other = SLOTS.find((s) => s !== production) as Slot;
+    const staged = endpoints[other] && !endpoints[other].enabled && endpoints[other].weight === STAGED_WEIGHT;
+    return { production, staging: staged ? other : undefined, stagingPercent: 0 };
+  }
+  return { production: undefined, staging: undefined, stagingPercent: 0 };
+}
+
+/** Azure's rule for a Public IP DNS label: 3-63 characters, a lower-case letter first. */
+export const isAzureDnsLabel = (label: string) => /^[a-z][a-z0-9-]{1,61}[a-z0-9]$/.test(label);
+
+/**
+ * The DNS label a slot's load balancer gets when no address says otherwise: `<profile>-<slot>`. Labels
+ * are unique per Azure region, and the profile's name usually is its globally unique DNS name.
+ */
+export function defaultDnsLabel(profile: string, slot: Slot): string {
+  let base = profile.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/-+/g, '-').replace(/^[^a-z]+/, '');
+  base = base.slice(0, 63 - slot.length - 1).replace(/-+$/, '');
+  return `${base || 'app'}-${slot}`;
+}
+
+const CLOUDAPP = /^([a-z][a-z0-9-]{1,61}[a-z0-9])\.[a-z0-9]+\.cloudapp\.azure\.com$/;
+const IPV4 = /^\d{1,3}(\.\d{1,3}){3}$/;
+
+export interface SlotAddress {
+  /** What the endpoint targets and checks connect to: an FQDN or IP (no scheme, no port). */
+  target?: string;
+  /** DNS label for the slot's load balancer. */
+  label: string;
+  /** Static IP for the slot's load balancer. */
+  staticIp?: string;
+}
+
+/**
+ * An external endpoint's address input: an IP is also the load balancer's static IP; an Azure
+ * `<label>.<region>.cloudapp.azure.com` name gives the DNS label; any other name is the user's own DNS.
+ */
+export function externalAddress(input: string | undefined, profile: string, slot: Slot): SlotAddress {
+  const label = defaultDnsLabel(profile, slot);
+  if (!input) return { label };
+  const address = input.toLowerCase();
+  if (IPV4.test(address) || address.includes(':')) return { target: address, label, staticIp: address };
+  return { target: address, label: CLOUDAPP.exec(address)?.[1] ?? label };
+}
+
+/** The DNS label in an Azure Public IP's FQDN (`calc-blue.westeurope.cloudapp.azure.com` -> `calc-blue`). */
+export const labelOfFqdn = (fqdn: string) => fqdn.toLowerCase().split('.')[0];
