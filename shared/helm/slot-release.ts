@@ -8,7 +8,7 @@ import type { ChartInputs } from '../inputs/read';
 import type { SlotLocation } from '../core/model';
 import { APP_RELEASE_LABEL, RUN_LABEL, SECRET_VERSION, SHOWN_VERSION, VERSION_LABEL } from './storage';
 import { RESERVED_VALUE_NAMES } from '../inputs/rules';
-import type { Values } from '../routers/router';
+import type { Values } from '../core/rendering';
 import { chartAccess } from './registry-auth';
 
 /** A chart ready to install: a local directory/archive, or an archive pulled once into the work dir. */

@@ -1,21 +1,20 @@
 // What every lifecycle step shares: the Kubernetes client, the router, the log, the lease, the state
-// read, the explicit repair of interrupted helm commands, and the chart-mode "re-render this slot" port
-// the routers use.
+// read, the explicit repair of interrupted helm commands; chart-owned routing gets helm's re-render
+// through the SlotRenderer port (helm/rerender.ts).
 import type { CheckRunner } from '../checks/http';
 import type { CommonInputs } from '../inputs/read';
 import { Kube } from '../kubernetes/client';
 import { acquireLease, holderIdentity } from '../core/lease';
 import { type Slot, SLOTS, homeNamespace, locate } from '../core/model';
-import { renderSlot, rollbackSlot, writeValuesFile } from '../helm/slot-release';
-import { NO_FAIL_FAST, watchRollout } from '../kubernetes/rollout-watch';
+import { rollbackSlot } from '../helm/slot-release';
+import { StoredChartRenderer } from '../helm/rerender';
 import { attachSummary, type Log, logState, taskLog } from '../report/log';
 import type { CheckOutcome, SummaryInput } from '../report/summary';
-import { createRouter, type Router, type Values } from '../routers';
+import { createRouter, type Router } from '../routers';
 import { readRecord, type RevisionRef } from '../core/record';
 import { sameSettings } from '../core/settings';
 import { discardPendingRevision, readReleases } from '../helm/storage';
 import { type AppState, foreignRelease, readState, revisionOf } from '../core/state';
-import { chartToRerender, checkRerenderable, rerenderCharts } from '../helm/stored-chart';
 import type { TaskContext } from '../task';
 
 export interface Lifecycle<I extends CommonInputs = CommonInputs> {
@@ -54,24 +53,6 @@ export function openLifecycle<I extends CommonInputs>(task: string, ctx: TaskCon
   const timeout = (inputs as { timeout?: string }).timeout ?? '10m0s';
   let state: AppState | undefined;
 
-  // Chart-owned routing changes routes by re-rendering a release with new routing values, and with the
-  // release's own chart (rebuilt from its helm record): an old slot keeps its templates and version
-  // whatever chart this task was given. Every installed slot's chart is settled before the first
-  // re-render, so a slot that cannot be re-rendered stops the task before any routing changes.
-  const rerender = rerenderCharts();
-  let rerenderable: Promise<void> | undefined;
-  const render = async (slot: Slot, values: Values) => {
-    rerenderable ??= checkRerenderable(kube, SLOTS.map((s) => locate(inputs.app, s)), inputs.chart, ctx.workDir, rerender, ctx.helm);
-    await rerenderable;
-    const location = locate(inputs.app, slot);
-    const { chart } = await chartToRerender(ctx.helm, kube, location, inputs.chart, ctx.workDir, rerender);
-    log.info(`  re-rendering slot ${slot} with ${chart.describe}`);
-    const file = writeValuesFile(ctx.workDir, `routing-${slot}-${Date.now()}`, values);
-    // Progress while helm waits, and the pods' state in the error; never fail-fast: the slot may be production.
-    const watch = { kube, target: { location, podSelector: inputs.routing.podSelectorLabel }, rules: NO_FAIL_FAST, helmTimeout: timeout, info: log.info };
-    await watchRollout(watch, () => renderSlot(ctx.helm, location, chart, file, timeout, `blue/green ${task}: routing of slot ${slot}`));
-  };
-
   // Once the lease is held, every write (Kubernetes, helm, Azure) first checks that it still is.
   let guard: (() => void) | undefined;
   const router = createRouter({
@@ -79,7 +60,9 @@ export function openLifecycle<I extends CommonInputs>(task: string, ctx: TaskCon
     inputs: inputs.routing,
     kube,
     log,
-    render,
+    renderer: inputs.routing.ownership === 'chart'
+      ? new StoredChartRenderer({ helm: ctx.helm, kube, app: inputs.app, chart: inputs.chart, workDir: ctx.workDir, podSelectorLabel: inputs.routing.podSelectorLabel, timeout, task, info: log.info })
+      : undefined,
     settleSeconds: inputs.routing.settleSeconds,
     checkAddress: inputs.checkAddress,
     writeGuard: () => guard?.(),

@@ -1,6 +1,6 @@
 // Chart-owned routing (the classic scripts' model): each slot's chart renders its own Ingress from
 // values the task sets; the router reads the rendered Ingresses to know who serves, and changes
-// routing by asking the lifecycle to re-render a slot with other values.
+// routing by re-rendering a slot with other values through the SlotRenderer port (core/rendering.ts).
 import type { KubeObject } from '../kubernetes/client';
 import { type Routing, type Slot, SLOTS, locate } from '../core/model';
 import { type HostFlavour, HostRouter } from './ingress';
@@ -70,7 +70,9 @@ export class ChartIngressRouter extends HostRouter implements Router {
 
   async render(slot: Slot, exposure: Exposure | 'unrouted', percent = 0, why = ''): Promise<void> {
     this.ctx.log.info(`  re-rendering slot ${slot} as ${exposure}${exposure === 'staging' ? ` (${percent} % of users)` : ''}${why ? `: ${why}` : ''}`);
-    await this.ctx.render(slot, this.routingValues(slot, exposure, percent));
+    // Only a task that changes routing has a renderer; reading who serves needs none.
+    if (!this.ctx.renderer) throw new Error('Chart-owned routing needs a slot renderer to change a route (helm re-renders the slot).');
+    await this.ctx.renderer.render(slot, this.routingValues(slot, exposure, percent));
   }
 
   async establish(slot: Slot): Promise<void> {

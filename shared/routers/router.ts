@@ -6,9 +6,9 @@ import type { RoutingInputs } from '../inputs/read';
 import type { Kube } from '../kubernetes/client';
 import type { App, Routing, Slot } from '../core/model';
 import type { Log } from '../report/log';
+import type { SlotRenderer, Values } from '../core/rendering';
 
-/** Helm values, nested (`{ ingress: { weight: 30 } }`). */
-export type Values = Record<string, unknown>;
+export { type SlotRenderer, type Values, setDotted, valuesOf } from '../core/rendering';
 
 export type Exposure = 'production' | 'staging';
 
@@ -59,35 +59,12 @@ export interface RouterContext {
   inputs: RoutingInputs;
   kube: Kube;
   log: Log;
-  /** Chart-owned routing: re-render a slot's release with these routing values (the lifecycle runs helm). */
-  render(slot: Slot, values: Values): Promise<void>;
+  /** Chart-owned routing only: re-renders a slot's release with routing values (helm/rerender.ts implements it). */
+  renderer?: SlotRenderer;
   /** Seconds the data plane needs to apply a change (input; the router's default when undefined). */
   settleSeconds?: number;
   /** Base URL the HTTP checks connect to instead of the public host (the Host header stays the host). */
   checkAddress?: string;
   /** Called before every write outside Kubernetes (Azure): throws once the task lost the app's lease. */
   writeGuard?: () => void;
-}
-
-/** `setDotted({}, 'ingress.weight', 30)` -> `{ ingress: { weight: 30 } }`; an empty key sets nothing. */
-export function setDotted(values: Values, dotted: string, value: unknown): Values {
-  if (!dotted) return values;
-  const parts = dotted.split('.');
-  // Value keys are validated as inputs (inputs/rules.ts RESERVED_VALUE_NAMES); this guard keeps a reserved
-  // name from ever reaching Object.prototype.
-  const reserved = parts.find((part) => part === '__proto__' || part === 'constructor' || part === 'prototype');
-  if (reserved !== undefined) throw new Error(`The value key '${dotted}' uses the reserved name '${reserved}', which cannot be a value name.`);
-  let node = values;
-  for (const part of parts.slice(0, -1)) {
-    if (typeof node[part] !== 'object' || node[part] === null) node[part] = {};
-    node = node[part] as Values;
-  }
-  node[parts[parts.length - 1]] = value;
-  return values;
-}
-
-export function valuesOf(pairs: Array<[string, unknown]>): Values {
-  const values: Values = {};
-  for (const [key, value] of pairs) setDotted(values, key, value);
-  return values;
 }

@@ -40,9 +40,6 @@ export function stateReader(kubeconfigPath: string, taskInputs: Record<string, s
     inputs: inputs.routing,
     kube,
     log: silentLog,
-    render: async () => {
-      throw new Error('the in-process state reader never re-renders a release');
-    },
     settleSeconds: inputs.routing.settleSeconds,
   });
   return {

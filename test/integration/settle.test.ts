@@ -92,7 +92,6 @@ async function setup(controller: ControllerKind, router: RoutingInputs['router']
     inputs: routingInputs(router, ingressClass),
     kube,
     log,
-    render: () => Promise.reject(new Error('managed routing renders nothing')),
     checkAddress: dataplane.url,
     ...extra,
   });

@@ -56,7 +56,7 @@ for (const r of ROUTERS) {
         cluster.put({ apiVersion: 'v1', kind: 'Service', metadata: { name: release, namespace: 'calc' }, spec: { selector: { 'app.kubernetes.io/instance': release }, ports: [{ name: 'http', port: 8080, targetPort: 8080 }] } }, undefined, 'create');
       }
       const inputs = readRouteTrafficInputs(fakeSource({ kubernetesServiceEndpoint: 'aks', name: 'calc', namespace: 'calc', host: 'calc.example.com', ...r.inputs }, { 'Build.BuildId': '1' }));
-      router = r.make({ app: APP, inputs: inputs.routing, kube: new Kube(new KubeConfig()), log: quiet, render: async () => assert.fail('managed routing never re-renders'), checkAddress: controller.url });
+      router = r.make({ app: APP, inputs: inputs.routing, kube: new Kube(new KubeConfig()), log: quiet, checkAddress: controller.url });
       await router.establish('blue');
       await router.settle('first deploy');
     });
@@ -116,7 +116,7 @@ describe('managed ingress-nginx router on the in-memory cluster: users leave bef
         cluster.put({ apiVersion: 'v1', kind: 'Service', metadata: { name: `calc-${slot}`, namespace: 'calc' }, spec: { selector: { 'app.kubernetes.io/instance': `calc-${slot}` }, ports: [{ port: 8080 }] } }, undefined, 'create');
       }
       const inputs = readRouteTrafficInputs(fakeSource({ kubernetesServiceEndpoint: 'aks', name: 'calc', namespace: 'calc', host: 'calc.example.com' }, { 'Build.BuildId': '1' }));
-      const router = managedNginx({ app: APP, inputs: inputs.routing, kube: new Kube(new KubeConfig()), log: quiet, render: async () => undefined, checkAddress: controller.url });
+      const router = managedNginx({ app: APP, inputs: inputs.routing, kube: new Kube(new KubeConfig()), log: quiet, checkAddress: controller.url });
       await router.establish('blue');
       await router.exposeStaging('green');
       await router.setStagingPercent('green', 20);
