@@ -4,6 +4,7 @@
 import type { RouterKind } from './model';
 import type { Reader } from '../inputs/source';
 import { InputError, parseInteger } from '../inputs/rules';
+import { percentProblem } from '../routers/capabilities';
 
 export const TRAFFIC_STEP_SECONDS_DEFAULT = '300';
 
@@ -29,16 +30,18 @@ export function parseTrafficSteps(text: string): number[] {
 }
 
 /**
- * Undefined without steps. Refused where the router cannot split traffic (when the router is known from the
- * inputs; otherwise the router's preflight refuses before anything changes), and beside a trafficPercent.
+ * Undefined without steps. Refused where the router cannot send a step's share (routers/capabilities.ts;
+ * when the router is known from the inputs or the record; otherwise the router's preflight refuses before
+ * anything changes), and beside a trafficPercent.
  */
 export function readTrafficSteps(r: Reader, router: RouterKind | undefined, trafficPercent: number): TrafficSteps | undefined {
   const text = r.text('trafficSteps');
   if (text === undefined) return undefined;
   const percents = parseTrafficSteps(text);
   if (!percents.length) return undefined;
-  if (router === 'appgw') {
-    throw new InputError("Input 'trafficSteps' cannot be used with router 'appgw': Application Gateway Ingress Controller routes by host and path only and cannot split traffic by percentage. Use router nginx, gateway or trafficmanager, or leave trafficSteps empty.");
+  for (const percent of percents) {
+    const problem = router && percentProblem(router, percent, 'trafficSteps');
+    if (problem) throw new InputError(problem);
   }
   if (trafficPercent > 0) {
     throw new InputError(`Inputs 'trafficPercent' (${trafficPercent}) and 'trafficSteps' are both set: give either one share of users, or the steps (the last step is the share the slot keeps).`);

@@ -1,7 +1,7 @@
 // Typed, validated task inputs. One reader for all four tasks; every bad input is one clear error. The
 // app's settings (layout and routing) come from Deploy's inputs, and for the later tasks from the app's
 // record in the cluster (shared/core/settings.ts), so a task reads its inputs once it is connected.
-import type { App, RouterKind, RoutingOwnership } from '../core/model';
+import { type App, ROUTER_KINDS, type RouterKind, type RoutingOwnership } from '../core/model';
 import type * as TaskLib from 'azure-pipelines-task-lib/task';
 import type * as TaskLibInternal from 'azure-pipelines-task-lib/internal';
 import {
@@ -23,6 +23,7 @@ import { readFailFast } from './rollout';
 import { registerSecret } from './secrets';
 import { type AppSettings, deploySettings, givenSettings, laterTaskSettings, type RecordedSettings, type Settings, withSettings } from '../core/settings';
 import * as v from './rules';
+import { percentProblem } from '../routers/capabilities';
 
 export { InputError } from './rules';
 export { MAX_APP_NAME, MAX_NAMESPACE } from './target';
@@ -295,13 +296,11 @@ export function readRouteTrafficInputs(src: InputSource = agentInputs(), found?:
   const r = new Reader(src);
   const common = readCommon(r, found, false);
   const trafficPercent = r.integer('trafficPercent', 0, 100, INPUT_DEFAULTS.trafficPercent);
-  if (trafficPercent > 0 && common.routing?.router === 'appgw') {
-    throw new v.InputError(
-      "Input 'trafficPercent' must be 0 with router 'appgw': Application Gateway Ingress Controller routes by host and path only and cannot split traffic by percentage.",
-    );
-  }
+  const router = knownRouter(r, common);
+  const percentRefused = router && percentProblem(router, trafficPercent, 'trafficPercent');
+  if (percentRefused) throw new v.InputError(percentRefused);
   const gates = readGateInputs(r, common.connection);
-  const trafficSteps = readTrafficSteps(r, common.routing?.router, trafficPercent);
+  const trafficSteps = readTrafficSteps(r, router, trafficPercent);
   if (gates && trafficSteps && trafficSteps.seconds < gates.settings.intervalSeconds) {
     throw new v.InputError(`Input 'trafficStepSeconds' (${trafficSteps.seconds} s) is shorter than 'gateInterval' (${gates.settings.intervalSeconds} s); the gates would not be evaluated at each step.`);
   }
@@ -391,6 +390,16 @@ function readCommon(r: Reader, source: SettingsSource, deploy: boolean): CommonI
     chart: r.text('chart') ? readChart(r) : undefined,
     settings,
   };
+}
+
+/**
+ * The router, when it is known: from the settings (the inputs, completed by the app's record), or, before
+ * the record is read, from the router input when one is given (a later read refuses one that contradicts
+ * the record). Undefined: the router's preflight refuses what it cannot do, before anything changes.
+ */
+function knownRouter(r: Reader, common: CommonInputs): RouterKind | undefined {
+  if (common.routing) return common.routing.router;
+  return r.text('router') === undefined ? undefined : r.choice('router', ROUTER_KINDS, INPUT_DEFAULTS.router);
 }
 
 /** `role=key` lines over DEFAULT_VALUE_KEYS, e.g. `host=ingress.hostname`; read only for chart-owned routing. */

@@ -1,28 +1,18 @@
 // Routing inputs: which router, who owns the routing objects, and each router's own settings. The rules
-// here are the controllers' rules (see docs/routing-semantics.md), checked before anything is deployed.
+// here are the controllers' rules (see docs/routing-semantics.md), checked before anything is deployed;
+// what a router can and cannot do is declared once, in routers/capabilities.ts.
 import { type App, ROUTER_KINDS, type RouterKind, homeNamespace } from '../core/model';
 import type { ConnectionInputs, GatewayInputs, RoutingInputs, TrafficManagerInputs, ValueKeys } from './read';
 import { DEFAULT_INGRESS_CLASS, INPUT_DEFAULTS, OWNERSHIPS, Reader, TRAFFIC_MANAGER_ENDPOINT_TYPES } from './source';
 import * as v from './rules';
+import { capabilitiesOf, ownershipProblem } from '../routers/capabilities';
 
 export function readRouting(r: Reader, app: App, connection: ConnectionInputs, valueKeys: ValueKeys): RoutingInputs {
   const router = r.choice('router', ROUTER_KINDS, INPUT_DEFAULTS.router);
   const ownership = r.choice('routingOwnership', OWNERSHIPS, INPUT_DEFAULTS.routingOwnership);
-  if (router === 'gateway' && ownership === 'chart') {
-    throw new v.InputError(
-      "Router 'gateway' works with routingOwnership 'managed' only: the task owns the HTTPRoute and switches production in one update of it. Set routingOwnership to managed; the chart then deploys just the app and its own Service.",
-    );
-  }
-  if (router === 'nginx' && ownership === 'chart') {
-    throw new v.InputError(
-      "Router 'nginx' works with routingOwnership 'managed' only: ingress-nginx cannot swap the primary Ingresses of two chart releases without a window in which the host answers 404 (its admission webhook refuses a second primary for the host, and with the old one deleted nothing serves until the new one exists and nginx reloads). Set routingOwnership to managed: the task then owns the Ingresses and moves production with one Service selector patch, with no window; the chart deploys just the app and its own Service.",
-    );
-  }
-  if (ownership === 'managed' && app.layout === 'perSlot' && (router === 'nginx' || router === 'appgw')) {
-    throw new v.InputError(
-      `Managed routing with router '${router}' needs namespaceLayout 'shared': the Ingress reaches pods through one stable Service, and a Service selects pods only in its own namespace; use namespaceLayout shared, router gateway${router === 'appgw' ? ', or routingOwnership chart' : ''}.`,
-    );
-  }
+  // What each router can do is data (routers/capabilities.ts), read here and again by createRouter.
+  const problem = ownershipProblem(router, ownership, app.layout);
+  if (problem) throw new v.InputError(problem);
   const host = readHost(r, router);
   return {
     router,
@@ -46,7 +36,7 @@ export function readRouting(r: Reader, app: App, connection: ConnectionInputs, v
 function readHost(r: Reader, router: RouterKind): string | undefined {
   const host = r.text('host');
   if (host === undefined) {
-    if (router === 'nginx' || router === 'appgw') {
+    if (capabilitiesOf(router).hostRequired) {
       throw new v.InputError(`Input 'host' (the public host name of the app) is required with router '${router}'.`);
     }
     return undefined;

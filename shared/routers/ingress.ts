@@ -10,6 +10,7 @@ import type { CheckTarget } from '../checks/http';
 import type { KubeObject } from '../kubernetes/client';
 import { type Routing, type Slot, SLOTS, locate } from '../core/model';
 import { Fence, type FenceFlavour, fenceIngress } from './fence';
+import { percentProblem } from './capabilities';
 import { assertOwnable, ensure, ownedMetadata, slotServicePorts, stableService } from './objects';
 import { type Exposure, type Intent, type Router, type RouterContext, type Values, valuesOf } from './router';
 
@@ -18,8 +19,6 @@ import { type Exposure, type Intent, type Router, type RouterContext, type Value
  * (the fence's no-endpoints answer, a bound, a fixed fallback wait), a staging route.
  */
 export interface HostFlavour extends FenceFlavour {
-  /** Why a percentage is impossible, when it is. */
-  percentUnsupported?: string;
   /** What a tester adds to reach staging: a header, or a path prefix. */
   stagingRoute(ctx: RouterContext): Pick<CheckTarget, 'headers' | 'pathPrefix'>;
 }
@@ -42,7 +41,8 @@ export abstract class HostRouter {
   }
 
   async preflight(intent: Intent): Promise<void> {
-    if (intent.percent && this.host.percentUnsupported) throw new Error(this.host.percentUnsupported);
+    const problem = percentProblem(this.ctx.inputs.router, intent.percent ?? 0);
+    if (problem) throw new Error(problem);
     await assertOwnable(this.ctx.kube, this.ctx.app, this.fence.refs());
   }
 

@@ -113,7 +113,7 @@ describe('Traffic Manager router against Azure (fake Entra ID + ARM), helm v4', 
   const refusals: Array<[string, 'Deploy' | 'RouteTraffic', Record<string, string>, RegExp]> = [
     ['a profile that does not exist', 'Deploy', { trafficManagerProfile: 'calc-missing' }, new RegExp(`^Traffic Manager profile ${RG}/calc-missing does not exist in subscription ${SUB}: check the resource group and profile inputs\\. Nothing was changed\\.$`)],
     ['Performance routing', 'Deploy', { trafficManagerProfile: 'calc-perf' }, /^Traffic Manager profile rg-calc\/calc-perf uses the Performance routing method; blue\/green needs Weighted routing/],
-    ['a share above what weights can encode', 'RouteTraffic', { ...checksFor('3.0.0'), trafficPercent: '70' }, /^Traffic Manager can send at most 50 % of users to the staging slot, not 70 %/],
+    ['a share above what weights can encode', 'RouteTraffic', { ...checksFor('3.0.0'), trafficPercent: '70' }, /^Input 'trafficPercent' is 70 with router 'trafficmanager': Traffic Manager can send at most 50 % of users to the staging slot, not 70 %/],
     ['an endpoint of another type', 'Deploy', { trafficManagerProfile: 'calc-mixed' }, /^Traffic Manager profile rg-calc\/calc-mixed has endpoint calc-blue of type AzureEndpoints, but trafficManagerEndpointType is ExternalEndpoints\. Set trafficManagerEndpointType to AzureEndpoints, or delete that endpoint\./],
     ['Azure endpoints without Public IPs', 'Deploy', { trafficManagerEndpointType: 'AzureEndpoints', bluePublicIp: '', greenPublicIp: '' }, /^Azure endpoints point at a Public IP resource per slot: set bluePublicIp and greenPublicIp/],
   ];

@@ -2,15 +2,14 @@
 // endpoints, slot addresses and DNS labels, and the RBAC action named in authorisation errors.
 import * as assert from 'node:assert/strict';
 import type { Slot } from '../../shared/core/model';
+import { MAX_STAGING_PERCENT, percentProblem } from '../../shared/routers/capabilities';
 import { actionFor } from '../../shared/routers/trafficmanager/arm';
 import {
   type EndpointState,
-  MAX_STAGING_PERCENT,
   defaultDnsLabel,
   externalAddress,
   hadUsers,
   isAzureDnsLabel,
-  percentProblem,
   routingOf,
   shareOf,
   weightsFor,
@@ -44,9 +43,9 @@ describe('Traffic Manager weights', () => {
 
   it('refuses 0 (that is a disabled endpoint), more than 50 and non-percentages', () => {
     for (const bad of [0, 51, 70, 100, 101, -1, 2.5]) assert.throws(() => weightsFor(bad), RangeError, String(bad));
-    assert.equal(percentProblem(0), undefined);
-    assert.equal(percentProblem(50), undefined);
-    assert.match(percentProblem(70) ?? '', /at most 50 % of users to the staging slot, not 70 %.*run BlueGreenOnSuccess/);
+    assert.equal(percentProblem('trafficmanager', 0), undefined);
+    assert.equal(percentProblem('trafficmanager', 50), undefined);
+    assert.match(percentProblem('trafficmanager', 70) ?? '', /at most 50 % of users to the staging slot, not 70 %.*run BlueGreenOnSuccess/);
   });
 
   it('a share of users is at least 1 % as soon as staging has any weight', () => {

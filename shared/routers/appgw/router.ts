@@ -1,19 +1,15 @@
 // Application Gateway Ingress Controller: host and path routing only. Testers reach staging on
 // `/canary/...` (a second Ingress whose backend-path-prefix strips the prefix); there is no header,
-// cookie or weight routing, so a percentage of users is impossible. Every change is an ARM update of
+// cookie or weight routing, so a percentage of users is impossible (capabilities.ts). Every change is an ARM update of
 // the gateway (tens of seconds): settling observes a fence (fence.ts), and old pods keep serving through the update.
 import type { KubeObject } from '../../kubernetes/client';
+import { CANARY_PREFIX } from '../capabilities';
 import type { Slot } from '../../core/model';
 import { type ChartFlavour, ChartIngressRouter } from '../chart';
 import { type IngressFlavour, ManagedIngressRouter } from '../ingress';
 import type { RouterContext } from '../router';
 
 const A = 'appgw.ingress.kubernetes.io/';
-export const CANARY_PREFIX = '/canary';
-
-const PERCENT_UNSUPPORTED =
-  'App Gateway (AGIC) routes by host and path only; it cannot send a percentage of users to the staging slot. ' +
-  'Set trafficPercent to 0 (testers still reach staging on /canary), or use the nginx, gateway or trafficmanager router.';
 
 const withSlash = (path: string) => (path.endsWith('/') ? path : `${path}/`);
 
@@ -44,7 +40,6 @@ export const appgwFlavour: IngressFlavour = {
   // A path whose backend pool is empty: Application Gateway answers 502 itself.
   noEndpointStatuses: [502],
   settleTimeoutSeconds: 600,
-  percentUnsupported: PERCENT_UNSUPPORTED,
   primaryIngress: (ctx, metadata, service, port) => ingress(ctx, metadata, service, port, ctx.inputs.path, 'Prefix', drainAnnotations()),
   // `/canary/*` ImplementationSpecific: Prefix `/canary` would also match `/canaryX`.
   stagingIngress: (ctx, metadata, service, port) =>
@@ -62,7 +57,6 @@ const appgwChartFlavour: ChartFlavour = {
   // A path whose backend pool is empty: Application Gateway answers 502 itself.
   noEndpointStatuses: [502],
   settleTimeoutSeconds: 600,
-  percentUnsupported: PERCENT_UNSUPPORTED,
   isStaging: isCanaryPath,
   stagingPercent: () => 0,
   stagingRoute: appgwFlavour.stagingRoute,

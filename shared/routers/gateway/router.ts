@@ -28,9 +28,10 @@ import {
   routingOf,
   slotServiceName,
 } from './route';
-import { type Exposure, type Router, type RouterContext, type Values, valuesOf } from '../router';
+import { type Exposure, type Intent, type Router, type RouterContext, type Values, valuesOf } from '../router';
+import { capabilitiesOf, percentProblem } from '../capabilities';
 
-const PRODUCT = 'Gateway API';
+const PRODUCT = capabilitiesOf('gateway').product;
 
 /**
  * The Gateway's data plane, as the settle fence sees it: a route whose Service has no endpoint is
@@ -47,10 +48,8 @@ export const GATEWAY_FENCE: FenceFlavour = {
 const STATUS_TIMEOUT_SECONDS = 120;
 const STATUS_POLL_MS = 500;
 
+/** Routing managed by the task, the only ownership the Gateway API router has (capabilities.ts; createRouter picks it). */
 export function gatewayRouter(ctx: RouterContext): Router {
-  if (ctx.inputs.ownership !== 'managed') {
-    throw new Error("Router 'gateway' works with routing managed by the task only: set routingOwnership to managed (the chart then deploys just the app and its Service).");
-  }
   if (!ctx.inputs.gateway) throw new Error("Router 'gateway' needs the Gateway inputs (gatewayName, hostnames or host).");
   return new GatewayRouter(ctx, ctx.inputs.gateway);
 }
@@ -100,7 +99,9 @@ export class GatewayRouter implements Router {
     ]);
   }
 
-  async preflight(): Promise<void> {
+  async preflight(intent: Intent): Promise<void> {
+    const refused = percentProblem('gateway', intent.percent ?? 0);
+    if (refused) throw new Error(refused);
     const route = await this.liveRoute();
     if (route && !isOwned(route, this.app)) {
       throw new Error(`${describeRef(this.routeRef)} exists but was not created by the blue/green tasks for app ${this.app.name}; rename the app or remove that route. Nothing was changed.`);

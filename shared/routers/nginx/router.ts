@@ -1,7 +1,7 @@
 // ingress-nginx: testers reach staging with a header (canary-by-header), users by canary-weight.
 // Facts that shape this file: a canary is an alternative backend of the primary Ingress with the same
 // host+path; with the primary gone the host answers 404, even at weight 100; weight and selector changes
-// apply without a reload. So routing is managed only (inputs/routing.ts refuses chart-owned nginx): two
+// apply without a reload. So routing is managed only (capabilities.ts refuses chart-owned nginx): two
 // primary Ingresses of one host cannot be swapped without a 404 window.
 import type { KubeObject } from '../../kubernetes/client';
 import { type IngressFlavour, ManagedIngressRouter } from '../ingress';

@@ -4,7 +4,7 @@
 import type { KubeObject } from '../../kubernetes/client';
 import { type Slot, locate } from '../../core/model';
 import { ensure, isOwned, ownedMetadata, slotServicePorts } from '../objects';
-import type { RouterContext } from '../router';
+import { type RouterContext, type Values, valuesOf } from '../router';
 
 const AZ = 'service.beta.kubernetes.io/';
 export const DNS_LABEL_ANNOTATION = `${AZ}azure-dns-label-name`;
@@ -21,6 +21,46 @@ export interface SlotExposure {
   /** An existing Public IP the load balancer must use (Azure endpoints). */
   publicIp?: { name: string; resourceGroup: string };
 }
+
+/**
+ * Who makes each slot's LoadBalancer Service, the one thing routing ownership changes for Traffic Manager
+ * (the endpoints are always written through ARM). createRouter picks one by the routingOwnership input.
+ */
+export interface LoadBalancers {
+  /** For the router's label. */
+  readonly label: string;
+  /** The values a slot's release is installed with; `exposure` is read only when the chart needs it. */
+  installValues(ctx: RouterContext, slot: Slot, exposure: () => SlotExposure): Values;
+  /** The slot's LoadBalancer Service, once it has its public address. */
+  ensure(ctx: RouterContext, slot: Slot, exposure: SlotExposure): Promise<KubeObject>;
+  /** Before the slot's release is uninstalled. */
+  remove(ctx: RouterContext, slot: Slot): Promise<void>;
+}
+
+export const TASK_LOAD_BALANCERS: LoadBalancers = {
+  label: 'load balancers managed by the task',
+  installValues: (ctx, slot) => valuesOf([[ctx.inputs.valueKeys.slot, slot], [ctx.inputs.valueKeys.ingressEnabled, false]]),
+  ensure: (ctx, slot, exposure) => ensureLoadBalancer(ctx, slot, exposure),
+  remove: (ctx, slot) => deleteLoadBalancer(ctx, slot),
+};
+
+export const CHART_LOAD_BALANCERS: LoadBalancers = {
+  label: 'load balancers rendered by the chart',
+  installValues(ctx, slot, exposure) {
+    const keys = ctx.inputs.valueKeys;
+    const { label, staticIp } = exposure();
+    return valuesOf([
+      [keys.slot, slot],
+      [keys.ingressEnabled, false],
+      [keys.serviceType, 'LoadBalancer'],
+      [keys.serviceDns, label],
+      [keys.serviceIp, staticIp ?? ''],
+    ]);
+  },
+  ensure: (ctx, slot) => chartLoadBalancer(ctx, slot),
+  // The Service goes with the slot's release.
+  remove: async () => undefined,
+};
 
 export const loadBalancerName = (app: string, slot: Slot) => `${app}-${slot}-lb`;
 

@@ -10,9 +10,10 @@ import type { CheckTarget } from '../../checks/http';
 import type { TrafficManagerInputs } from '../../inputs/read';
 import { TRAFFIC_MANAGER_TTL_MARGIN } from '../../inputs/routing';
 import { type Routing, type Slot, SLOTS, otherSlot } from '../../core/model';
-import { type Exposure, type Intent, type Router, type RouterContext, type Values, valuesOf } from '../router';
+import type { Exposure, Intent, Router, RouterContext, Values } from '../router';
 import { type EndpointChange, type ProfileState, type PublicIpState, TrafficManagerArm } from './arm';
-import { addressOf, chartLoadBalancer, deleteLoadBalancer, ensureLoadBalancer, type SlotExposure } from './exposure';
+import { addressOf, CHART_LOAD_BALANCERS, type LoadBalancers, type SlotExposure, TASK_LOAD_BALANCERS } from './exposure';
+import { percentProblem } from '../capabilities';
 import {
   type EndpointState,
   FULL_WEIGHT,
@@ -22,7 +23,6 @@ import {
   externalAddress,
   hadUsers,
   labelOfFqdn,
-  percentProblem,
   routingOf,
   weightsFor,
 } from './weights';
@@ -44,11 +44,14 @@ export class TrafficManagerRouter implements Router {
    */
   private readonly drainingSince = new Map<Slot, number>();
 
-  constructor(private readonly ctx: RouterContext) {
+  constructor(
+    private readonly ctx: RouterContext,
+    private readonly loadBalancers: LoadBalancers,
+  ) {
     if (!ctx.inputs.trafficManager) throw new Error("Router 'trafficmanager' needs the Traffic Manager inputs (connection, resource group, profile).");
     this.tm = ctx.inputs.trafficManager;
     this.arm = new TrafficManagerArm(this.tm, ctx.writeGuard);
-    this.label = `Azure Traffic Manager profile ${this.arm.profileName} (${this.tm.endpointType}), ${ctx.inputs.ownership === 'managed' ? 'load balancers managed by the task' : 'load balancers rendered by the chart'}`;
+    this.label = `Azure Traffic Manager profile ${this.arm.profileName} (${this.tm.endpointType}), ${loadBalancers.label}`;
   }
 
   private get margin(): number {
@@ -86,7 +89,7 @@ export class TrafficManagerRouter implements Router {
   }
 
   async preflight(intent: Intent): Promise<void> {
-    const problem = intent.percent === undefined ? undefined : percentProblem(intent.percent);
+    const problem = percentProblem('trafficmanager', intent.percent ?? 0);
     if (problem) throw new Error(`${problem} Nothing was changed.`);
     if (this.tm.endpointType === 'AzureEndpoints' && (!this.tm.bluePublicIp || !this.tm.greenPublicIp)) {
       throw new Error('Azure endpoints point at a Public IP resource per slot: set bluePublicIp and greenPublicIp (each with a DNS name), or use trafficManagerEndpointType ExternalEndpoints. Nothing was changed.');
@@ -159,23 +162,14 @@ export class TrafficManagerRouter implements Router {
   }
 
   installValues(slot: Slot): Values {
-    const keys = this.ctx.inputs.valueKeys;
-    if (this.ctx.inputs.ownership === 'managed') return valuesOf([[keys.slot, slot], [keys.ingressEnabled, false]]);
-    const exposure = this.exposureOf(slot);
-    return valuesOf([
-      [keys.slot, slot],
-      [keys.ingressEnabled, false],
-      [keys.serviceType, 'LoadBalancer'],
-      [keys.serviceDns, exposure.label],
-      [keys.serviceIp, exposure.staticIp ?? ''],
-    ]);
+    return this.loadBalancers.installValues(this.ctx, slot, () => this.exposureOf(slot));
   }
 
   /** The slot's public address (its load balancer first), as endpoint target fields. */
   private async expose(slot: Slot): Promise<Pick<EndpointChange, 'target' | 'targetResourceId'>> {
     if (this.tm.endpointType === 'AzureEndpoints') await this.publicIpOf(slot);
     const exposure = this.exposureOf(slot);
-    const lb = this.ctx.inputs.ownership === 'managed' ? await ensureLoadBalancer(this.ctx, slot, exposure) : await chartLoadBalancer(this.ctx, slot);
+    const lb = await this.loadBalancers.ensure(this.ctx, slot, exposure);
     if (this.tm.endpointType === 'AzureEndpoints') return { targetResourceId: this.publicIps.get(slot)?.id };
     const target = exposure.target ?? addressOf(lb);
     if (!target) throw new Error(`Slot ${slot} has no public address to give Traffic Manager.`);
@@ -195,7 +189,7 @@ export class TrafficManagerRouter implements Router {
   }
 
   async setStagingPercent(slot: Slot, percent: number): Promise<void> {
-    const problem = percentProblem(percent);
+    const problem = percentProblem('trafficmanager', percent);
     if (problem) throw new Error(`${problem} Nothing was changed.`);
     const routing = await this.observe();
     if (routing.production === slot) throw new Error(`Slot ${slot} serves production; a staging share applies to the other slot. Nothing was changed.`);
@@ -242,7 +236,7 @@ export class TrafficManagerRouter implements Router {
       await this.arm.deleteEndpoint(this.name(slot));
       this.ctx.log.info(`  Traffic Manager endpoint ${this.name(slot)} deleted`);
     }
-    if (this.ctx.inputs.ownership === 'managed') await deleteLoadBalancer(this.ctx, slot);
+    await this.loadBalancers.remove(this.ctx, slot);
   }
 
   /** Waits out the rest of TTL + margin since the slot's endpoint left the DNS answers (nothing if that has passed). */
@@ -339,4 +333,6 @@ function describeChange(change: EndpointChange): string {
   return parts.join(', ');
 }
 
-export const trafficManagerRouter = (ctx: RouterContext): Router => new TrafficManagerRouter(ctx);
+/** Routing ownership only decides who makes the slots' load balancers (createRouter picks by it). */
+export const managedTrafficManager = (ctx: RouterContext): Router => new TrafficManagerRouter(ctx, TASK_LOAD_BALANCERS);
+export const chartTrafficManager = (ctx: RouterContext): Router => new TrafficManagerRouter(ctx, CHART_LOAD_BALANCERS);

@@ -9,15 +9,13 @@
 //   drained      Disabled at another weight: it had users (disabling keeps the weight), so clients may
 //                still hold its address in their DNS caches until the profile's TTL has passed.
 import { type Routing, type Slot, SLOTS } from '../../core/model';
+// The largest share staging can have (MAX_STAGING_PERCENT) is declared with the router's other
+// capabilities, so the inputs refuse a larger share before the task connects.
+import { percentProblem } from '../capabilities';
 
 export const FULL_WEIGHT = 1000;
 /** The weight of a staged, disabled endpoint: it marks "never had users". */
 export const STAGED_WEIGHT = 1;
-/**
- * The largest share staging can have. Both endpoints are symmetric in Traffic Manager: production is told
- * apart by its larger weight, so staging must stay below half of the users.
- */
-export const MAX_STAGING_PERCENT = 50;
 
 export interface EndpointState {
   name: string;
@@ -36,23 +34,12 @@ export type SlotEndpoints = Partial<Record<Slot, EndpointState>>;
 /** `<app>-<slot>`: one endpoint per slot, named so a reader of the profile sees which app and slot it is. */
 export const endpointName = (app: string, slot: Slot) => `${app}-${slot}`;
 
-export function percentProblem(percent: number): string | undefined {
-  if (!Number.isInteger(percent) || percent < 0 || percent > 100) return `${percent} is not a percentage from 0 to 100`;
-  if (percent > MAX_STAGING_PERCENT) {
-    return (
-      `Traffic Manager can send at most ${MAX_STAGING_PERCENT} % of users to the staging slot, not ${percent} %: production is the endpoint with the larger weight, ` +
-      `so a larger share would make the staging slot production. Use ${MAX_STAGING_PERCENT} or less, and run BlueGreenOnSuccess to move every user.`
-    );
-  }
-  return undefined;
-}
-
 /**
  * Weights out of 1000 giving staging `percent` % of the DNS answers: 10 % -> 900/100. Staging stays
  * strictly lighter than production (50 % -> 501/499), so the roles can be read back.
  */
 export function weightsFor(percent: number): { production: number; staging: number } {
-  const problem = percent === 0 ? 'a share of 0 % is a disabled staging endpoint, not a weight' : percentProblem(percent);
+  const problem = percent === 0 ? 'a share of 0 % is a disabled staging endpoint, not a weight' : percentProblem('trafficmanager', percent);
   if (problem) throw new RangeError(problem);
   const staging = Math.min(percent * 10, FULL_WEIGHT / 2 - 1);
   return { production: FULL_WEIGHT - staging, staging };
