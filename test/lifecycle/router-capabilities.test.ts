@@ -84,7 +84,7 @@ describe('router capabilities: the input readers and the routers give the same v
         /** The router createRouter builds for these settings (the inputs read as if they were valid). */
         const build = (): Router => {
           const valid = readRouteTrafficInputs(fakeSource(inputsFor(router, 'managed', 'shared'), { 'Build.BuildId': '1' })).routing;
-          return createRouter({ app, inputs: { ...valid, ownership }, kube: new Kube(new KubeConfig()), log: quiet, render: async () => undefined });
+          return createRouter({ app, inputs: { ...valid, ownership }, kube: new Kube(new KubeConfig()), log: quiet, renderer: { render: async () => undefined } });
         };
 
         it(`${router}, routingOwnership ${ownership}, namespaceLayout ${layout}: ${expected ? 'refused' : 'accepted'} by the reader and by createRouter`, async () => {
