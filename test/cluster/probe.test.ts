@@ -1,6 +1,7 @@
 // The traffic probe: fixed-rate requests through the data plane, recorded per phase.
 import * as assert from 'node:assert/strict';
 import * as http from 'node:http';
+import * as net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Store, type KubeObject } from './store';
@@ -79,6 +80,60 @@ describe('traffic probe', () => {
     await new Promise<void>((r) => server.close(() => r()));
     const result = await startProbe({ url: `http://127.0.0.1:${port}/`, ratePerSecond: 100, maxRequests: 2 }).done;
     assert.deepEqual(result.records.map((r) => [r.failed, /ECONNREFUSED/.test(r.error ?? '')]), [[true, true], [true, true]]);
+  });
+
+  // A server's idle keep-alive timer can close a connection just as the client sends its next request on
+  // it: the request is reset (`read ECONNRESET`) through no fault of the routing. This server does that to
+  // the second request of every connection; its first requests are answered.
+  const resettingServer = async (resetNth: number) => {
+    const server = net.createServer((socket) => {
+      let requests = 0;
+      socket.on('data', (chunk) => {
+        requests += chunk.toString('latin1').split('\r\n\r\n').length - 1;
+        if (requests >= resetNth) return void socket.resetAndDestroy();
+        const body = '{"version":"1.0.0"}';
+        socket.write(`HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: keep-alive\r\nKeep-Alive: timeout=5\r\n\r\n${body}`);
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/` };
+  };
+
+  it('a request reset on a reused keep-alive connection is sent again on another, as browsers do; it is not a failure', async () => {
+    const { server, url } = await resettingServer(2);
+    try {
+      const result = await startProbe({ url, ratePerSecond: 20, maxRequests: 6 }).done;
+      assert.deepEqual(result.records.map((r) => [r.status, r.error]), Array.from({ length: 6 }, () => [200, undefined]));
+      assert.equal(result.total.failures, 0);
+      assert.ok(result.records.some((r) => r.retried === 'read ECONNRESET'), 'the reset requests are marked as sent again');
+    } finally {
+      server.close();
+    }
+  });
+
+  it('a reset on a new connection is a failure (only a reused connection is tried again)', async () => {
+    const { server, url } = await resettingServer(1);
+    try {
+      const result = await startProbe({ url, ratePerSecond: 20, maxRequests: 2 }).done;
+      assert.deepEqual(result.records.map((r) => [r.failed, r.error, r.retried]), [[true, 'read ECONNRESET', undefined], [true, 'read ECONNRESET', undefined]]);
+    } finally {
+      server.close();
+    }
+  });
+
+  it('the data plane closing an idle connection as the next request is sent on it fails no request', async function () {
+    this.timeout(20_000);
+    // Node's server closes an idle connection 6 s after its last answer (keepAliveTimeout + 1 s). The probe
+    // sends every 6 s, and the event loop is busy across the 6th second (a loaded machine): the request
+    // and the server's idle timer fall due in the same turn, and the request is reset unread.
+    const started = Date.now();
+    const probe = startProbe({ url: `${dp.url}/ping`, host: HOST, ratePerSecond: 1 / 6 });
+    setTimeout(() => {
+      while (Date.now() < started + 6100); // blocks the event loop, as a loaded test process does
+    }, 5950);
+    while (probe.records.length < 2) await sleep(20);
+    const result = await probe.stop();
+    assert.deepEqual(result.records.map((r) => [r.status, r.error]), [[200, undefined], [200, undefined]]);
   });
 
   it('summarise: the failure window runs from the first failure to the next success', () => {

@@ -2,6 +2,7 @@
 // Each answer is recorded with the scenario phase it was sent in, so a test can assert "no failed
 // production request" per phase and see which versions answered and how long any outage lasted.
 import * as http from 'node:http';
+import { requestRetryingClosedIdle } from './keepalive';
 
 export interface ProbeOptions {
   /** Data-plane URL including the path, e.g. `${dataPlane.url}/ping`. */
@@ -37,6 +38,11 @@ export interface ProbeRecord {
   pod?: string;
   /** A network error, timeout, or the data plane's x-dataplane-error (NXDOMAIN, ECONNREFUSED...). */
   error?: string;
+  /**
+   * Connection errors of earlier attempts sent again: a request reset on a reused keep-alive connection
+   * (the server closed it as idle at that instant) is sent again, as browsers do (keepalive.ts).
+   */
+  retried?: string;
   failed: boolean;
 }
 
@@ -130,25 +136,28 @@ export function startProbe(options: ProbeOptions): Probe {
       records.push(r);
     };
     const p = new Promise<void>((resolve) => {
-      const req = http.request(url, { method: 'GET', headers, agent, timeout: timeoutMs }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('error', (err) => (record({ status: res.statusCode, error: err.message }), resolve()));
-        res.on('end', () => {
-          let body: { version?: string; release?: string; pod?: string } = {};
-          try {
-            body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-          } catch {
-            /* not a pod answer */
-          }
-          const dataPlaneError = res.headers['x-dataplane-error'];
-          record({ status: res.statusCode, version: body.version, release: body.release, pod: body.pod, error: typeof dataPlaneError === 'string' ? dataPlaneError : undefined });
-          resolve();
-        });
-      });
-      req.on('timeout', () => req.destroy(new Error(`timeout after ${timeoutMs} ms`)));
-      req.on('error', (err) => (record({ error: err.message }), resolve()));
-      req.end();
+      requestRetryingClosedIdle(
+        url,
+        { method: 'GET', headers, agent, timeout: timeoutMs },
+        (res, retry) => {
+          const retried = retry.retried.join('; ') || undefined;
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('error', (err) => (record({ status: res.statusCode, error: err.message, retried }), resolve()));
+          res.on('end', () => {
+            let body: { version?: string; release?: string; pod?: string } = {};
+            try {
+              body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+            } catch {
+              /* not a pod answer */
+            }
+            const dataPlaneError = res.headers['x-dataplane-error'];
+            record({ status: res.statusCode, version: body.version, release: body.release, pod: body.pod, error: typeof dataPlaneError === 'string' ? dataPlaneError : undefined, retried });
+            resolve();
+          });
+        },
+        (err, retry) => (record({ error: err.message, retried: retry.retried.join('; ') || undefined }), resolve()),
+      );
     });
     inFlight.add(p);
     void p.then(() => inFlight.delete(p));

@@ -5,6 +5,7 @@ import * as assert from 'node:assert/strict';
 import * as http from 'node:http';
 import { RESOURCES, type KubeObject, type ResourceType, Store } from '../store';
 import { type DataPlane, startDataPlane } from './index';
+import { requestRetryingClosedIdle } from '../keepalive';
 
 export const resource = (kind: string) => RESOURCES.find((r) => r.kind === kind) as ResourceType;
 const BASE = Date.parse('2025-01-01T00:00:00Z');
@@ -142,12 +143,13 @@ export interface Answer {
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
 
-/** GET through the data plane with a Host header (and optional headers/cookies). */
+/** GET through the data plane with a Host header (and optional headers/cookies); sent again if reset on a reused connection. */
 export function get(baseUrl: string, host: string, path = '/', headers: Record<string, string> = {}): Promise<Answer> {
   return new Promise((resolve, reject) => {
-    const req = http.request(`${baseUrl}${path}`, { headers: { ...headers, host }, agent, timeout: 5000 }, (res) => {
+    const onResponse = (res: http.IncomingMessage) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('error', reject);
       res.on('end', () => {
         const text = Buffer.concat(chunks).toString('utf8');
         let body: Answer['body'] = {};
@@ -158,10 +160,8 @@ export function get(baseUrl: string, host: string, path = '/', headers: Record<s
         }
         resolve({ status: res.statusCode ?? 0, headers: res.headers, body });
       });
-    });
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', reject);
-    req.end();
+    };
+    requestRetryingClosedIdle(`${baseUrl}${path}`, { headers: { ...headers, host }, agent, timeout: 5000 }, onResponse, reject);
   });
 }
 
