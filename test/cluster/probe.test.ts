@@ -30,12 +30,17 @@ describe('traffic probe', () => {
   it('records versions per phase; a selector switch loses no request', async () => {
     const probe = startProbe({ url: `${dp.url}/ping`, host: HOST, ratePerSecond: 100, maxDurationMs: 10_000 });
     await answers(probe.records, 5);
-    probe.mark('switch');
+    // Requests sent before the switch are all answered before it (on a loaded machine one may wait past
+    // it); those sent while they finish may see either version.
+    probe.mark('switching');
+    await probe.answered();
     put(store, active('calc-green'));
+    probe.mark('switch');
     await answers(probe.records, 5);
     const result = await probe.stop();
-    const [before, after] = result.phases;
+    const [before, switching, after] = result.phases;
     assert.deepEqual([before.phase, Object.keys(before.versions), before.failures], ['start', ['1.0.0'], 0]);
+    assert.deepEqual([switching.phase, switching.failures], ['switching', 0]);
     assert.deepEqual([after.phase, Object.keys(after.versions), after.failures], ['switch', ['2.0.0'], 0]);
     assert.equal(result.total.requests, result.records.length);
     assert.equal(result.stoppedBy, 'stop');

@@ -70,6 +70,8 @@ export interface ProbeResult {
 export interface Probe {
   /** Requests sent from now on belong to this phase. */
   mark(phase: string): void;
+  /** Resolves once every request sent so far has its answer (the probe keeps sending meanwhile). */
+  answered(): Promise<void>;
   /** Stops sending, waits for answers in flight, summarises. */
   stop(): Promise<ProbeResult>;
   /** Settles when the probe stops, by stop() or by its own bounds. */
@@ -195,6 +197,7 @@ export function startProbe(options: ProbeOptions): Probe {
 
   return {
     mark: (phase) => void phases.push(phase),
+    answered: async () => void (await Promise.all([...inFlight])),
     stop: () => finish('stop'),
     done,
     records,
