@@ -1,19 +1,20 @@
 // Crash safety: for every API write of Deploy and of OnSuccess, a run that dies right after
 // that write (the API server applies it, then goes dark and the task is SIGKILLed with its helm child),
 // followed by a re-run of the same task, ends consistent, and production never fails a request.
+// The cases are in crash-nginx.test.ts, crash-appgw.test.ts and crash-appgw-chart.test.ts.
 import * as assert from 'node:assert/strict';
 import { crashAfter } from './crash';
 import { checksFor, type Env, type RouterName, startEnv, version } from './env';
 import { activeRelease, releasesIn } from './expect';
 
-const cases: Array<{ helm: 'v3' | 'v4'; router: RouterName; ownership: 'managed' | 'chart' }> = [
-  { helm: 'v3', router: 'nginx', ownership: 'managed' },
-  { helm: 'v4', router: 'nginx', ownership: 'managed' },
-  { helm: 'v4', router: 'appgw', ownership: 'managed' },
-  { helm: 'v3', router: 'appgw', ownership: 'chart' },
-];
+export interface CrashCase {
+  helm: 'v3' | 'v4';
+  router: RouterName;
+  ownership: 'managed' | 'chart';
+}
 
-for (const { helm, router, ownership } of cases) {
+/** One suite per case; the crash-*.test.ts files pick the cases (one file each, so they run in parallel). */
+export function crashSuite({ helm, router, ownership }: CrashCase): void {
   describe(`crash safety: ${ownership} ${router}, helm ${helm}`, function () {
     this.timeout(900_000);
     let env: Env;

@@ -37,7 +37,8 @@ const deployedReleases = (env: Env) =>
       .map((s) => [s.metadata.labels?.name as string, s.metadata.namespace as string]),
   );
 
-for (const [helm, layout] of [['v4', 'perSlot'], ['v3', 'shared']] as const) {
+/** The suite for one helm major and namespace layout; gateway-crash-*.test.ts pick them (one file each, so they run in parallel). */
+export function gatewayCrashSuite(helm: 'v3' | 'v4', layout: 'shared' | 'perSlot'): void {
   describe(`Gateway API router, helm ${helm === 'v3' ? '3.18' : '4.1'}, ${layout}: a task killed after any API write`, function () {
     this.timeout(900_000);
     let env: Env;
