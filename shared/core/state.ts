@@ -1,6 +1,7 @@
 // The blue/green state of one app, read from the cluster: helm releases (what is deployed), the router's
 // objects (who serves) and the app's record (what is known about each revision). The decisions taken
 // from it are pure functions in plans.ts.
+import type { V1Deployment, V1Pod, V1StatefulSet } from '@kubernetes/client-node';
 import type { Kube } from '../kubernetes/client';
 import { type App, type Role, type Routing, type Slot, SLOTS, type SlotLocation, locate } from './model';
 import { type AppRecord, type RevisionRef, readRecord } from './record';
@@ -32,13 +33,13 @@ export function roleOf(slot: Slot, release: ReleaseRecord | undefined, routing: 
 export async function releaseReady(kube: Kube, location: SlotLocation, podLabel: string): Promise<boolean> {
   const selector = `${podLabel}=${location.release}`;
   const [deployments, statefulSets] = await Promise.all([
-    kube.list('apps/v1', 'Deployment', location.namespace, selector),
-    kube.list('apps/v1', 'StatefulSet', location.namespace, selector),
+    kube.list<V1Deployment>('apps/v1', 'Deployment', location.namespace, selector),
+    kube.list<V1StatefulSet>('apps/v1', 'StatefulSet', location.namespace, selector),
   ]);
   const workloads = [...deployments, ...statefulSets];
   if (workloads.length === 0) {
-    const pods = await kube.list('v1', 'Pod', location.namespace, selector);
-    return pods.length > 0 && pods.every((p) => p.status?.conditions?.some((c: { type: string; status: string }) => c.type === 'Ready' && c.status === 'True'));
+    const pods = await kube.list<V1Pod>('v1', 'Pod', location.namespace, selector);
+    return pods.length > 0 && pods.every((p) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
   }
   return workloads.every((w) => {
     const want = w.spec?.replicas ?? 1;
