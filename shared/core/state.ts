@@ -49,16 +49,16 @@ export async function releaseReady(kube: Kube, location: SlotLocation, podLabel:
 }
 
 export async function readState(kube: Kube, app: App, routing: Routing, podLabel: string): Promise<AppState> {
-  const locations = SLOTS.map((slot) => locate(app, slot));
-  const [releases, record] = await Promise.all([readReleases(kube, locations), readRecord(kube, app)]);
-  const states = await Promise.all(
-    locations.map(async (location): Promise<SlotState> => {
-      const release = releases.get(location);
-      const ready = release?.status === 'deployed' ? await releaseReady(kube, location, podLabel) : false;
-      return { slot: location.slot, location, release, ready, role: roleOf(location.slot, release, routing) };
-    }),
-  );
-  return { app, routing, record, slots: { blue: states[0], green: states[1] } };
+  const blue = locate(app, 'blue');
+  const green = locate(app, 'green');
+  const [releases, record] = await Promise.all([readReleases(kube, [blue, green]), readRecord(kube, app)]);
+  const stateOf = async (location: SlotLocation): Promise<SlotState> => {
+    const release = releases.get(location);
+    const ready = release?.status === 'deployed' ? await releaseReady(kube, location, podLabel) : false;
+    return { slot: location.slot, location, release, ready, role: roleOf(location.slot, release, routing) };
+  };
+  const [blueState, greenState] = await Promise.all([stateOf(blue), stateOf(green)]);
+  return { app, routing, record, slots: { blue: blueState, green: greenState } };
 }
 
 export const healthy = (s: SlotState) => s.release?.status === 'deployed' && s.ready;

@@ -134,12 +134,14 @@ function deployRevisionOf(newestFirst: HelmRecord[], latest: StoredRelease, driv
     if (rollback) wanted = Number(rollback[1]);
     else if (!ROUTING_RERENDER.test(description)) return stored.version;
   }
-  return revisionOf(newestFirst[newestFirst.length - 1]);
+  const oldest = newestFirst.at(-1);
+  return oldest ? revisionOf(oldest) : latest.version;
 }
 
 /** A slot's release from its stored records, newest first (the newest is the current revision). */
 export function toRecord(location: SlotLocation, newestFirst: HelmRecord[], driver: HelmDriver = 'secret'): ReleaseRecord {
   const record = newestFirst[0];
+  if (!record) throw new Error(`internal: release ${location.release} read from no stored record`);
   const stored = decodeRelease(releaseOf(record), driver);
   const labels = Object.fromEntries(Object.entries(record.metadata.labels ?? {}).filter(([k]) => !SYSTEM_LABELS.has(k)));
   const meta = stored.chart?.metadata ?? {};

@@ -129,8 +129,8 @@ export class Kube {
     }
   }
 
-  /** The last `tailLines` lines of a container's log (`previous`: of its last terminated run). */
-  async podLog(namespace: string, name: string, container: string, tailLines: number, previous = false): Promise<string> {
+  /** The last `tailLines` lines of a container's log (`previous`: of its last terminated run; no container: the pod's only one). */
+  async podLog(namespace: string, name: string, container: string | undefined, tailLines: number, previous = false): Promise<string> {
     try {
       const core = this.config.makeApiClient(CoreV1Api);
       return await core.readNamespacedPodLog({ name, namespace, container, tailLines, previous });

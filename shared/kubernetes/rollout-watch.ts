@@ -117,7 +117,7 @@ export async function watchRollout(o: WatchOptions, helm: (signal: AbortSignal) 
       try {
         const s = await snapshot(o.kube, o.target);
         const states = s.pods.map(podState);
-        const fresh = states.filter((_, i) => !before.has(s.pods[i].metadata.uid ?? s.pods[i].metadata.name));
+        const fresh = s.pods.filter((p) => !before.has(p.metadata.uid ?? p.metadata.name)).map(podState);
         const found = hopeless(fresh, clock.observe(fresh, Date.now()), o.rules);
         if (found && !done) {
           verdict = found;
@@ -214,14 +214,14 @@ export async function diagnose(kube: Kube, target: RolloutTarget, verdict?: { po
 
   // The failing containers' last lines: a crashed one's previous run, a running-but-not-ready one's current.
   const failing = s.pods
-    .map((pod, i) => ({ pod, state: states[i] }))
+    .map((pod) => ({ pod, state: podState(pod) }))
     .filter(({ state }) => !state.ready && state.trouble?.kind !== 'pull' && state.trouble?.kind !== 'config' && state.trouble?.kind !== 'unschedulable' && state.trouble?.kind !== 'image-name')
     .filter(({ state }) => state.trouble?.kind === 'crash' || state.status === 'Running (not ready)')
     .sort((a, b) => Number(b.state.name === verdict?.pod) - Number(a.state.name === verdict?.pod))
     .slice(0, MAX_LOGS);
   let lastLine: string | undefined;
   for (const { pod, state } of failing) {
-    const container = state.trouble && 'container' in state.trouble ? state.trouble.container : (pod.spec?.containers?.[0]?.name as string);
+    const container = state.trouble && 'container' in state.trouble ? state.trouble.container : pod.spec?.containers[0]?.name;
     const previous = state.trouble?.kind === 'crash';
     try {
       const text = await kube.podLog(target.location.namespace, pod.metadata.name, container, LOG_LINES, previous);

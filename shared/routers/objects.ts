@@ -46,9 +46,9 @@ function notOursError(ref: ObjectRef, app: App): Error {
 
 /** Before anything changes: none of the objects the task will own may exist under someone else's name. */
 export async function assertOwnable(kube: Kube, app: App, refs: ObjectRef[]): Promise<void> {
-  const found = await Promise.all(refs.map((ref) => kube.get(ref)));
-  const index = found.findIndex((object) => object && !isOwned(object, app));
-  if (index >= 0) throw notOursError(refs[index], app);
+  const found = await Promise.all(refs.map(async (ref) => ({ ref, object: await kube.get(ref) })));
+  const foreign = found.find(({ object }) => object && !isOwned(object, app));
+  if (foreign) throw notOursError(foreign.ref, app);
 }
 
 /**
@@ -70,6 +70,11 @@ export interface ServicePort {
   protocol?: string;
 }
 
+/** The ports of a stable Service: never none. */
+export type ServicePorts = [ServicePort, ...ServicePort[]];
+
+export const isNonEmpty = <T>(list: T[]): list is [T, ...T[]] => list.length > 0;
+
 /** A live Service's port as the stable Services copy it (the API server defaults targetPort to port). */
 export const servicePortOf = (p: V1ServicePort): ServicePort => ({ name: p.name, port: p.port, targetPort: p.targetPort ?? p.port, protocol: p.protocol });
 
@@ -77,7 +82,7 @@ export const servicePortOf = (p: V1ServicePort): ServicePort => ({ name: p.name,
  * The ports of the app's own Service in a slot (the chart's Service selecting the release's pods), so the
  * stable Services forward to the same container port. `wanted` picks one port by number.
  */
-export async function slotServicePorts(kube: Kube, location: SlotLocation, podLabel: string, wanted?: number): Promise<ServicePort[]> {
+export async function slotServicePorts(kube: Kube, location: SlotLocation, podLabel: string, wanted?: number): Promise<ServicePorts> {
   const services = await kube.list<V1Service>('v1', 'Service', location.namespace);
   const ours = services.filter((s) => s.spec?.selector?.[podLabel] === location.release || s.metadata.labels?.[podLabel] === location.release);
   const ports: ServicePort[] = ours.flatMap((s) => s.spec?.ports ?? []).map(servicePortOf);
@@ -86,7 +91,7 @@ export async function slotServicePorts(kube: Kube, location: SlotLocation, podLa
     if (match) return [{ ...match, name: match.name ?? 'http' }];
     return [{ name: 'http', port: wanted, targetPort: wanted, protocol: 'TCP' }];
   }
-  if (ports.length === 0) {
+  if (!isNonEmpty(ports)) {
     throw new Error(
       `Release ${location.release} in namespace ${location.namespace} has no Service selecting its pods (${podLabel}=${location.release}); ` +
         'the managed routing forwards to the same port as the chart\'s Service. Add a Service to the chart or set the servicePort input.',

@@ -142,13 +142,13 @@ export function routingOf(app: App, route: KubeObject<HTTPRoute> | undefined): R
     return slot ? [{ slot, weight: b.weight ?? 1 }] : [];
   });
   let production: Slot | undefined;
-  if (users.length === 1) production = users[0].slot;
+  if (users.length === 1) production = users[0]?.slot;
   else if (users.length > 1) {
     const others = users.filter((u) => u.slot !== tester);
-    if (others.length === 1) production = others[0].slot;
+    if (others.length === 1) production = others[0]?.slot;
     else {
-      const sorted = [...users].sort((a, b) => b.weight - a.weight);
-      production = sorted[0].weight > sorted[1].weight ? sorted[0].slot : undefined;
+      const [heaviest, next] = [...users].sort((a, b) => b.weight - a.weight);
+      production = heaviest && next && heaviest.weight > next.weight ? heaviest.slot : undefined;
     }
   }
   const staging = tester !== undefined && tester !== production ? tester : undefined;
@@ -217,7 +217,8 @@ export function preflightProblem(route: KubeObject<HTTPRoute> | undefined, gatew
     return `${name} serves host name(s) ${dropped.join(', ')}, which this run's hostnames (${gateway.hostnames.join(', ')}) leave out; production would stop answering there. Nothing was changed. Add them to the hostnames input, or remove them from the route by hand first.`;
   }
   const liveParents = route.spec?.parentRefs ?? [];
-  const sameJudgement = liveParents.length === 1 && sameParent(liveParents[0], wanted, routeNs) && !dropped.length && gateway.hostnames.every((h) => liveHosts.includes(h));
+  const [onlyParent] = liveParents;
+  const sameJudgement = liveParents.length === 1 && onlyParent !== undefined && sameParent(onlyParent, wanted, routeNs) && !dropped.length && gateway.hostnames.every((h) => liveHosts.includes(h));
   const verdict = routeVerdict(route, wanted);
   if (sameJudgement && verdict.state === 'refused' && verdict.condition === 'Accepted') {
     return `${describeParent(wanted, routeNs)} refuses ${name}: Accepted is False (${verdict.reason}: ${verdict.message}). ${advice(verdict.reason)} Nothing was changed.`;

@@ -8,7 +8,7 @@ import type { GatewayInputs } from '../../inputs/read';
 import { type KubeObject, KubeError, type ObjectMeta, describeRef } from '../../kubernetes/client';
 import { type Routing, type Slot, locate } from '../../core/model';
 import { Fence, type FenceFlavour } from '../fence';
-import { assertOwnable, ensure, isOwned, type OwnedObject, type ServicePort, servicePortOf, slotServicePorts, stableService } from '../objects';
+import { assertOwnable, ensure, isOwned, type OwnedObject, type ServicePorts, isNonEmpty, servicePortOf, slotServicePorts, stableService } from '../objects';
 import type { Gateway, HTTPRoute } from './models';
 import type { V1Service } from '@kubernetes/client-node';
 import {
@@ -303,8 +303,8 @@ export class GatewayRouter implements Router {
     const name = slotServiceName(this.app, slot);
     const { podSelectorLabel, servicePort } = this.ctx.inputs;
     const live = fromChart ? undefined : await this.ctx.kube.get<V1Service>({ apiVersion: 'v1', kind: 'Service', namespace: location.namespace, name });
-    const ports: ServicePort[] =
-      live && isOwned(live, this.app) && live.spec?.ports?.length ? live.spec.ports.map(servicePortOf) : await slotServicePorts(this.ctx.kube, location, podSelectorLabel, servicePort);
+    const livePorts = live && isOwned(live, this.app) ? (live.spec?.ports ?? []).map(servicePortOf) : [];
+    const ports: ServicePorts = isNonEmpty(livePorts) ? livePorts : await slotServicePorts(this.ctx.kube, location, podSelectorLabel, servicePort);
     await this.write(stableService(this.app, location.namespace, name, podSelectorLabel, location.release, ports), `Service ${location.namespace}/${name} selects the pods of ${location.release}`, true);
     if (location.namespace !== routeNamespace(this.app)) {
       await this.write(referenceGrant(this.app, slot), `ReferenceGrant in ${location.namespace} lets the route in ${routeNamespace(this.app)} reach Service ${name}`, true);
