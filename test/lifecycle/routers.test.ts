@@ -26,7 +26,7 @@ const quiet: Log = { info: () => undefined, warn: () => undefined, step: (_t, bo
 async function fenceController(cluster: FakeCluster, noEndpoint: number): Promise<{ url: string; close(): Promise<void> }> {
   const server = http.createServer((req, res) => {
     const path = (req.url ?? '').split('?')[0];
-    const fenced = path.includes(FENCE_PATH) && cluster.list<V1Ingress>('networking.k8s.io/v1', 'Ingress', APP.namespace).some((i) => JSON.stringify(i.spec).includes(`"path":"${path}"`));
+    const fenced = path?.includes(FENCE_PATH) && cluster.list<V1Ingress>('networking.k8s.io/v1', 'Ingress', APP.namespace).some((i) => JSON.stringify(i.spec).includes(`"path":"${path}"`));
     res.writeHead(fenced ? noEndpoint : 200).end(fenced ? 'no endpoints' : 'production');
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
