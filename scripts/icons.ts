@@ -91,7 +91,7 @@ function render(layers: Layer[]): Buffer {
   const pixels = Buffer.alloc(SIZE * SIZE * 4);
   for (let py = 0; py < SIZE; py++) {
     for (let px = 0; px < SIZE; px++) {
-      const sum = [0, 0, 0, 0];
+      const sum: [number, number, number, number] = [0, 0, 0, 0];
       for (let sy = 0; sy < samples; sy++) {
         for (let sx = 0; sx < samples; sx++) {
           const x = px + (sx + 0.5) / samples;
@@ -131,7 +131,8 @@ const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
 
 function crc32(data: Buffer): number {
   let c = 0xffffffff;
-  for (const byte of data) c = CRC_TABLE[(c ^ byte) & 0xff] ^ (c >>> 8);
+  // `& 0xff` keeps the index inside the 256-entry table.
+  for (const byte of data) c = CRC_TABLE[(c ^ byte) & 0xff]! ^ (c >>> 8);
   return (c ^ 0xffffffff) >>> 0;
 }
 

@@ -10,7 +10,11 @@ import { packageExtension } from './package';
 
 const runs = Number(process.argv[2] ?? 7);
 const kib = (bytes: number): string => `${(bytes / 1024).toFixed(0)} KiB`;
-const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+const median = (values: number[]): number => {
+  const middle = [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+  if (middle === undefined) throw new Error('no measurements to take the median of');
+  return middle;
+};
 
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'measure-'));
 try {

@@ -64,7 +64,8 @@ function writeThirdPartyNotices(file: string): void {
     };
     for (const input of Object.keys(meta.inputs)) {
       const match = /^(.*node_modules\/(?:@[^/]+\/)?[^/]+)\//.exec(input.replace(/\\/g, '/'));
-      if (match) packages.set(match[1], path.join(repoRoot, match[1]));
+      const dir = match?.[1];
+      if (dir) packages.set(dir, path.join(repoRoot, dir));
     }
   }
   const sections: string[] = [];

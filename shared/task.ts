@@ -29,7 +29,8 @@ export function messageOf(err: unknown): string {
 /** The tasks label releases (helm --labels, helm 3.13+); a helm found on PATH may be older. */
 async function checkHelmFromPath(helm: Helm): Promise<void> {
   const version = await helm.version();
-  const [major, minor] = version.split('.').map(Number);
+  // A part that cannot be read is NaN, which compares as not too old (the version is printed either way).
+  const [major = NaN, minor = NaN] = version.split('.').map(Number);
   if (major < 3 || (major === 3 && minor < 13)) {
     throw new Error(`helm ${version} found on PATH is too old: the blue/green tasks need helm 3.13 or later. Set helmVersion to a version to install (e.g. 3.18.0).`);
   }

@@ -150,7 +150,7 @@ describe('extension package (.vsix)', () => {
       assert.match(last, /^##vso\[task\.complete result=Failed;\]Input 'name' \(app name\) is required\.$/, result.stdout + result.stderr);
       const errors = commands.filter((line) => line.startsWith('##vso[task.issue type=error'));
       assert.equal(errors.length, 1);
-      assert.doesNotMatch(errors[0], /%0A|\sat .+:\d+:\d+/, 'no stack trace in the error');
+      assert.doesNotMatch(errors[0] ?? '', /%0A|\sat .+:\d+:\d+/, 'no stack trace in the error');
       assert.equal(result.stderr, '', 'nothing on stderr: no missing module, no crash');
     });
   }

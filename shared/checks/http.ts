@@ -39,7 +39,7 @@ export function parseCheck(line: string): Check {
   let rest = line;
   let role: CheckRole = 'staging';
   const roleMatch = /^(staging|production):\s*/i.exec(rest);
-  if (roleMatch) {
+  if (roleMatch?.[1]) {
     role = roleMatch[1].toLowerCase() as CheckRole;
     rest = rest.slice(roleMatch[0].length);
   }
@@ -228,6 +228,13 @@ export type CheckRunner = (check: Check, target: CheckTarget, timeoutMs?: number
  * last round's results; `ok` is true only when all passed. The deadline is hard: each request gets at
  * most the time left, so the function returns by `timeoutSeconds` (plus the time to settle a round).
  */
+/** Each check with its result: results come back in the order of their checks, one each. */
+export function zip<A, B>(checks: readonly A[], results: readonly B[]): Array<[A, B]> {
+  if (checks.length !== results.length) throw new Error(`internal: ${checks.length} checks but ${results.length} results`);
+  // Same length, checked above: every index of `checks` is one of `results`.
+  return checks.map((c, i) => [c, results[i]!]);
+}
+
 export async function runChecks(checks: Array<{ check: Check; target: CheckTarget }>, options: RunChecksOptions): Promise<{ ok: boolean; results: CheckResult[] }> {
   const log = options.log ?? ((l: string) => console.log(l));
   const deadline = Date.now() + options.timeoutSeconds * 1000;
@@ -237,8 +244,8 @@ export async function runChecks(checks: Array<{ check: Check; target: CheckTarge
     // The first round always runs (with whatever time there is), so there are results to report.
     if (budget <= 0 && attempt > 1) return { ok: false, results };
     results = await Promise.all(checks.map(({ check, target }) => (options.runCheck ?? runCheck)(check, target, Math.max(budget, 0))));
-    for (const [i, r] of results.entries()) {
-      log(`${r.ok ? 'PASS' : 'FAIL'} ${checks[i].target.label}: ${r.check.method} ${r.check.path} ${r.detail} (${r.ms} ms)`);
+    for (const [{ target }, r] of zip(checks, results)) {
+      log(`${r.ok ? 'PASS' : 'FAIL'} ${target.label}: ${r.check.method} ${r.check.path} ${r.detail} (${r.ms} ms)`);
     }
     const ok = results.every((r) => r.ok);
     if (ok || Date.now() + options.intervalSeconds * 1000 >= deadline) return { ok, results };

@@ -81,8 +81,8 @@ export function useContext(config: Kubeconfig, requested: string | undefined, so
   if (context.context.user && !config.users.some((u) => u.name === context.context.user)) {
     throw new ConnectionError(`Context '${name}' in the kubeconfig from ${source} refers to user '${context.context.user}', which the kubeconfig does not define.`);
   }
-  config['current-context'] = name;
-  return name;
+  config['current-context'] = context.name;
+  return context.name;
 }
 
 export function currentCluster(config: Kubeconfig): { name: string; server: string } {

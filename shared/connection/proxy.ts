@@ -132,7 +132,7 @@ export function noProxyEntry(regex: string): string | undefined {
   s = s.replace(/^\^/, '').replace(/^\(?https\?\)?:\/\/|^https?:\/\/|^\(https\?:\/\/\)\?/i, '');
   s = s.replace(/^\.\*(\\\.)/, '$1').replace(/^\.\*/, '');
   s = s.replace(/\$$/, '').replace(/(\/\.\*|\.\*|\/)$/, '').replace(/(:\\d\+|:\[0-9\]\+)$/, '');
-  const [, literal, port] = /^(.*?)(:\d+)?$/.exec(s.replace(/\\\./g, '.')) ?? [];
+  const [, literal = '', port] = /^(.*?)(:\d+)?$/.exec(s.replace(/\\\./g, '.')) ?? [];
   if (/\\|[()[\]{}*+?|^$]/.test(literal)) return undefined;
   const host = /^\.?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/i.test(literal) ? literal.toLowerCase() : undefined;
   // Go's NO_PROXY takes host:port too, so a regex naming one port stays that narrow.

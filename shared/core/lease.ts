@@ -11,6 +11,7 @@
 import * as os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import * as tl from 'azure-pipelines-task-lib/task';
+import type { V1Lease } from '@kubernetes/client-node';
 import { APP_LABEL, Kube, KubeError, type KubeObject, OWNER_LABEL, OWNER_VALUE } from '../kubernetes/client';
 
 /** Milliseconds on this process's monotonic clock: it measures how long things took, never what time it is. */
@@ -48,9 +49,8 @@ export class LeaseLostError extends Error {
   override name = 'LeaseLostError';
 }
 
-interface LeaseObject extends KubeObject {
-  spec: { holderIdentity?: string; leaseDurationSeconds?: number; acquireTime?: string; renewTime?: string };
-}
+/** renewTime and acquireTime are MicroTime strings on the wire (`microTime()` writes them). */
+type LeaseObject = KubeObject<V1Lease>;
 
 interface Timing {
   durationMs: number;
@@ -118,7 +118,7 @@ export async function acquireLease(kube: Kube, options: LeaseOptions): Promise<H
   let durationMs = timing.durationMs;
   for (;;) {
     const readAt = clock();
-    const existing = await client.get<LeaseObject>(ref);
+    const existing = await client.get<V1Lease>(ref);
     try {
       if (!existing) {
         const sentAt = clock();
@@ -129,10 +129,10 @@ export async function acquireLease(kube: Kube, options: LeaseOptions): Promise<H
         });
         return holdLease(client, ref, options, record, sentAt, timing);
       }
-      const holder = existing.spec.holderIdentity ?? '';
-      const key = `${existing.metadata.resourceVersion}|${holder}|${existing.spec.renewTime ?? ''}`;
+      const holder = existing.spec?.holderIdentity ?? '';
+      const key = `${existing.metadata.resourceVersion}|${holder}|${existing.spec?.renewTime ?? ''}`;
       if (seen?.key !== key) seen = { key, at: clock() };
-      durationMs = (existing.spec.leaseDurationSeconds ?? timing.durationMs / 1000) * 1000;
+      durationMs = (existing.spec?.leaseDurationSeconds ?? timing.durationMs / 1000) * 1000;
       // Unchanged from (at most) when we first saw it to (at least) when we sent this read.
       const unchangedMs = readAt - seen.at;
       const dead = holder !== options.holder && deadOnThisHost(holder);
@@ -158,13 +158,13 @@ export async function acquireLease(kube: Kube, options: LeaseOptions): Promise<H
     }
     const now = clock();
     if (now >= deadline) {
-      const current = await client.get<LeaseObject>(ref);
+      const current = await client.get<V1Lease>(ref);
       const hint =
         options.waitSeconds * 1000 < durationMs
           ? `A task takes over a lease only after seeing it unrenewed for ${durationMs / 1000} s: let that lifecycle finish, or if it died, run again with a lock timeout over ${durationMs / 1000} s.`
           : 'Let it finish, then run this task again.';
       throw new Error(
-        `Another lifecycle of app ${options.app} holds its lease (${current?.spec.holderIdentity ?? announced}, renewed ${current?.spec.renewTime ?? '?'} by its clock) ` +
+        `Another lifecycle of app ${options.app} holds its lease (${current?.spec?.holderIdentity ?? announced}, renewed ${current?.spec?.renewTime ?? '?'} by its clock) ` +
           `and did not finish within ${options.waitSeconds} s; nothing was changed. ${hint}`,
       );
     }
@@ -212,9 +212,9 @@ function holdLease(client: Kube, ref: LeaseRef, options: LeaseOptions, acquired:
         if (!(err instanceof KubeError && err.code === 409)) throw err;
       }
       // Someone wrote the lease since our last write: see who.
-      const current = await client.get<LeaseObject>(ref);
+      const current = await client.get<V1Lease>(ref);
       if (!current) return lose('its Lease object was deleted');
-      if (current.spec.holderIdentity !== holder) return lose(`now held by ${current.spec.holderIdentity || 'nobody'}`);
+      if (current.spec?.holderIdentity !== holder) return lose(`now held by ${current.spec?.holderIdentity || 'nobody'}`);
       // Our own earlier renewal landed though its answer was lost: renew from what the server has.
       record = current;
     }
@@ -269,9 +269,9 @@ function holdLease(client: Kube, ref: LeaseRef, options: LeaseOptions, acquired:
           deleted = true;
         } catch (err) {
           if (!(err instanceof KubeError && err.code === 409)) throw err;
-          const current = await client.get<LeaseObject>(ref);
+          const current = await client.get<V1Lease>(ref);
           if (!current) deleted = true;
-          else if (current.spec.holderIdentity !== holder) lose(`now held by ${current.spec.holderIdentity || 'nobody'}`);
+          else if (current.spec?.holderIdentity !== holder) lose(`now held by ${current.spec?.holderIdentity || 'nobody'}`);
           else record = current;
         }
       }

@@ -24,7 +24,8 @@ export function parseTrafficSteps(text: string): number[] {
     return n;
   });
   percents.forEach((p, i) => {
-    if (i > 0 && p <= percents[i - 1]) throw new InputError(`Input 'trafficSteps' is '${text.trim()}': each step must send more users than the one before (${percents[i - 1]} then ${p}).`);
+    const before = percents[i - 1];
+    if (before !== undefined && p <= before) throw new InputError(`Input 'trafficSteps' is '${text.trim()}': each step must send more users than the one before (${before} then ${p}).`);
   });
   return percents;
 }

@@ -6,6 +6,7 @@
 // revision. OnSuccess promotes only a revision with a validation from its own run; Deploy's repair moves
 // users only to a revision that served production or passed validation; a promotion is written as
 // "begun" before the switch, so a re-run (or OnFailure) after a crash knows where production came from.
+import type { V1ConfigMap } from '@kubernetes/client-node';
 import { APP_LABEL, type Kube, KubeError, type KubeObject, OWNER_LABEL, OWNER_VALUE } from '../kubernetes/client';
 import { type App, type Slot, homeNamespace } from './model';
 import { LAYOUTS } from '../inputs/source';
@@ -91,8 +92,8 @@ export function promotionTo(record: AppRecord, revision: Key, run: string): Prom
 /** Did the app ever serve users (any first deploy or confirmed promotion)? */
 export const everLive = (record: AppRecord) => record.promotions.some((p) => p.state === 'confirmed' || p.state === 'rolledBack');
 
-function parse(object: KubeObject | undefined): AppRecord {
-  const text = object?.data?.record as string | undefined;
+function parse(object: KubeObject<V1ConfigMap> | undefined): AppRecord {
+  const text = object?.data?.record;
   if (!text) return { validations: [], promotions: [] };
   try {
     const parsed = JSON.parse(text) as Partial<AppRecord>;
@@ -103,7 +104,7 @@ function parse(object: KubeObject | undefined): AppRecord {
 }
 
 export async function readRecord(kube: Kube, app: App): Promise<AppRecord> {
-  const object = await kube.get(refOf(app));
+  const object = await kube.get<V1ConfigMap>(refOf(app));
   if (object && object.metadata.labels?.[APP_LABEL] !== app.name) {
     throw new Error(`ConfigMap ${homeNamespace(app)}/${recordName(app)} exists but was not created by the blue/green tasks for app ${app.name}; rename the app or remove it. Nothing was changed.`);
   }
@@ -116,7 +117,7 @@ const trim = <T>(list: T[]) => list.slice(0, MAX_ENTRIES);
 export async function updateRecord(kube: Kube, app: App, change: (record: AppRecord) => AppRecord): Promise<AppRecord> {
   for (let attempt = 1; ; attempt++) {
     const ref = refOf(app);
-    const object = await kube.get(ref);
+    const object = await kube.get<V1ConfigMap>(ref);
     const next = change(parse(object));
     const data = { record: JSON.stringify({ validations: trim(next.validations), promotions: trim(next.promotions), settings: next.settings }) };
     try {

@@ -24,7 +24,8 @@ export function setDotted(values: Values, dotted: string, value: unknown): Value
     if (typeof node[part] !== 'object' || node[part] === null) node[part] = {};
     node = node[part] as Values;
   }
-  node[parts[parts.length - 1]] = value;
+  // split() returns at least one part: the last is the leaf.
+  node[parts[parts.length - 1]!] = value;
   return values;
 }
 

@@ -1,6 +1,7 @@
 // The blue/green state of one app, read from the cluster: helm releases (what is deployed), the router's
 // objects (who serves) and the app's record (what is known about each revision). The decisions taken
 // from it are pure functions in plans.ts.
+import type { V1Deployment, V1Pod, V1StatefulSet } from '@kubernetes/client-node';
 import type { Kube } from '../kubernetes/client';
 import { type App, type Role, type Routing, type Slot, SLOTS, type SlotLocation, locate } from './model';
 import { type AppRecord, type RevisionRef, readRecord } from './record';
@@ -32,13 +33,13 @@ export function roleOf(slot: Slot, release: ReleaseRecord | undefined, routing: 
 export async function releaseReady(kube: Kube, location: SlotLocation, podLabel: string): Promise<boolean> {
   const selector = `${podLabel}=${location.release}`;
   const [deployments, statefulSets] = await Promise.all([
-    kube.list('apps/v1', 'Deployment', location.namespace, selector),
-    kube.list('apps/v1', 'StatefulSet', location.namespace, selector),
+    kube.list<V1Deployment>('apps/v1', 'Deployment', location.namespace, selector),
+    kube.list<V1StatefulSet>('apps/v1', 'StatefulSet', location.namespace, selector),
   ]);
   const workloads = [...deployments, ...statefulSets];
   if (workloads.length === 0) {
-    const pods = await kube.list('v1', 'Pod', location.namespace, selector);
-    return pods.length > 0 && pods.every((p) => p.status?.conditions?.some((c: { type: string; status: string }) => c.type === 'Ready' && c.status === 'True'));
+    const pods = await kube.list<V1Pod>('v1', 'Pod', location.namespace, selector);
+    return pods.length > 0 && pods.every((p) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
   }
   return workloads.every((w) => {
     const want = w.spec?.replicas ?? 1;
@@ -48,16 +49,16 @@ export async function releaseReady(kube: Kube, location: SlotLocation, podLabel:
 }
 
 export async function readState(kube: Kube, app: App, routing: Routing, podLabel: string): Promise<AppState> {
-  const locations = SLOTS.map((slot) => locate(app, slot));
-  const [releases, record] = await Promise.all([readReleases(kube, locations), readRecord(kube, app)]);
-  const states = await Promise.all(
-    locations.map(async (location): Promise<SlotState> => {
-      const release = releases.get(location);
-      const ready = release?.status === 'deployed' ? await releaseReady(kube, location, podLabel) : false;
-      return { slot: location.slot, location, release, ready, role: roleOf(location.slot, release, routing) };
-    }),
-  );
-  return { app, routing, record, slots: { blue: states[0], green: states[1] } };
+  const blue = locate(app, 'blue');
+  const green = locate(app, 'green');
+  const [releases, record] = await Promise.all([readReleases(kube, [blue, green]), readRecord(kube, app)]);
+  const stateOf = async (location: SlotLocation): Promise<SlotState> => {
+    const release = releases.get(location);
+    const ready = release?.status === 'deployed' ? await releaseReady(kube, location, podLabel) : false;
+    return { slot: location.slot, location, release, ready, role: roleOf(location.slot, release, routing) };
+  };
+  const [blueState, greenState] = await Promise.all([stateOf(blue), stateOf(green)]);
+  return { app, routing, record, slots: { blue: blueState, green: greenState } };
 }
 
 export const healthy = (s: SlotState) => s.release?.status === 'deployed' && s.ready;

@@ -54,7 +54,7 @@ export function parseGate(line: string, index = 1): Gate {
   let rest = line;
   let name = `gate-${index}`;
   const named = NAME.exec(rest);
-  if (named) {
+  if (named?.[1]) {
     name = named[1];
     rest = rest.slice(named[0].length);
   }
@@ -64,7 +64,7 @@ export function parseGate(line: string, index = 1): Gate {
   if (!query) fail('the PromQL query is missing before the condition');
   if (!balanced(query)) fail('its brackets, braces or parentheses do not pair up');
   for (const m of query.matchAll(PLACEHOLDER)) {
-    if (!(PLACEHOLDERS as readonly string[]).includes(m[1])) fail(`{{${m[1]}}} is not a placeholder; use ${PLACEHOLDERS.map((p) => `{{${p}}}`).join(', ')}`);
+    if (!(PLACEHOLDERS as readonly string[]).includes(m[1] ?? '')) fail(`{{${m[1]}}} is not a placeholder; use ${PLACEHOLDERS.map((p) => `{{${p}}}`).join(', ')}`);
   }
   return { line, name, query, op: condition![1] as Operator, threshold: Number(condition![2]) };
 }
@@ -75,7 +75,7 @@ function balanced(query: string): boolean {
   const pairs: Record<string, string> = { ')': '(', ']': '[', '}': '{' };
   let quote: string | undefined;
   for (let i = 0; i < query.length; i++) {
-    const c = query[i];
+    const c = query.charAt(i);
     if (quote) {
       if (c === '\\') i++;
       else if (c === quote) quote = undefined;

@@ -191,7 +191,6 @@ export class Helm {
     if (this.prepared) return;
     this.prepared = true;
     const env = this.env();
-    fs.mkdirSync(env.KUBECACHEDIR, { recursive: true });
-    fs.mkdirSync(env.HELM_CACHE_HOME, { recursive: true });
+    for (const dir of [env.KUBECACHEDIR, env.HELM_CACHE_HOME]) if (dir) fs.mkdirSync(dir, { recursive: true });
   }
 }

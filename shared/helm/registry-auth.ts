@@ -56,7 +56,8 @@ const secret = (value: string): string => {
 /** The host[:port] of a registry given as a host, a URL or an oci:// reference. */
 export function registryHost(reference: string): string {
   // As written (helm looks credentials up under the host of the reference, port included), lower-cased.
-  return reference.trim().replace(/^[a-z][a-z0-9+.-]*:\/\//i, '').split(/[/?#]/)[0].replace(/^[^@]*@/, '').toLowerCase();
+  const authority = reference.trim().replace(/^[a-z][a-z0-9+.-]*:\/\//i, '').split(/[/?#]/)[0] ?? '';
+  return authority.replace(/^[^@]*@/, '').toLowerCase();
 }
 
 const DOCKER_HUB = new Set(['docker.io', 'index.docker.io', 'registry-1.docker.io', 'registry.hub.docker.com']);

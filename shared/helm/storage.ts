@@ -2,6 +2,7 @@
 // namespace instead of a helm process per release. helm keeps releases in Secrets by default (3.x and 4.x)
 // and in ConfigMaps with HELM_DRIVER=configmap; the tasks read whichever the helm they run uses.
 import { gunzipSync } from 'node:zlib';
+import type { V1ConfigMap, V1Secret } from '@kubernetes/client-node';
 import type { Kube, KubeObject } from '../kubernetes/client';
 import type { Release, ReleaseStatus, SlotLocation } from '../core/model';
 
@@ -106,30 +107,42 @@ export function displayVersion(stored: StoredRelease, versionIsSecret = false): 
   );
 }
 
-const revisionOf = (record: KubeObject) => Number(record.metadata.labels?.version ?? 0);
+/** A release record as helm stores it: a Secret typed helm.sh/release.v1, or a ConfigMap (no type); both hold it in data.release. */
+export type HelmRecord = KubeObject<V1Secret> | KubeObject<V1ConfigMap>;
+
+/** The encoded release a record holds. */
+export function releaseOf(record: HelmRecord): string {
+  const text = record.data?.release;
+  if (text === undefined) throw new Error(`${record.kind ?? 'Record'} ${record.metadata.namespace}/${record.metadata.name} is labelled a helm release record but holds no release.`);
+  return text;
+}
+
+const revisionOf = (record: HelmRecord) => Number(record.metadata.labels?.version ?? 0);
 
 /**
  * The newest of a release's stored records (sorted newest first) that is not a routing re-render. Decodes
  * from the newest down and stops at the first match; the newest is passed in already decoded.
  */
-function deployRevisionOf(newestFirst: KubeObject[], latest: StoredRelease, driver: HelmDriver): number {
+function deployRevisionOf(newestFirst: HelmRecord[], latest: StoredRelease, driver: HelmDriver): number {
   // `helm rollback` (the repair of an interrupted re-render) writes "Rollback to N": the content of revision N.
   let wanted: number | undefined;
   for (const [i, record] of newestFirst.entries()) {
-    const stored = i === 0 ? latest : decodeRelease(record.data.release, driver);
+    const stored = i === 0 ? latest : decodeRelease(releaseOf(record), driver);
     if (wanted !== undefined && stored.version > wanted) continue;
     const description = stored.info?.description ?? '';
     const rollback = /^Rollback to (\d+)$/.exec(description);
     if (rollback) wanted = Number(rollback[1]);
     else if (!ROUTING_RERENDER.test(description)) return stored.version;
   }
-  return revisionOf(newestFirst[newestFirst.length - 1]);
+  const oldest = newestFirst.at(-1);
+  return oldest ? revisionOf(oldest) : latest.version;
 }
 
 /** A slot's release from its stored records, newest first (the newest is the current revision). */
-export function toRecord(location: SlotLocation, newestFirst: KubeObject[], driver: HelmDriver = 'secret'): ReleaseRecord {
+export function toRecord(location: SlotLocation, newestFirst: HelmRecord[], driver: HelmDriver = 'secret'): ReleaseRecord {
   const record = newestFirst[0];
-  const stored = decodeRelease(record.data.release, driver);
+  if (!record) throw new Error(`internal: release ${location.release} read from no stored record`);
+  const stored = decodeRelease(releaseOf(record), driver);
   const labels = Object.fromEntries(Object.entries(record.metadata.labels ?? {}).filter(([k]) => !SYSTEM_LABELS.has(k)));
   const meta = stored.chart?.metadata ?? {};
   return {
@@ -152,8 +165,8 @@ export function toRecord(location: SlotLocation, newestFirst: KubeObject[], driv
 }
 
 /** helm's records in the driver's storage; a ConfigMap has no type, a Secret of helm's is typed. */
-function isHelmRecord(object: KubeObject, driver: HelmDriver): boolean {
-  return driver === 'configmap' || object.type === 'helm.sh/release.v1';
+function isHelmRecord(object: HelmRecord, driver: HelmDriver): boolean {
+  return driver === 'configmap' || ('type' in object && object.type === 'helm.sh/release.v1');
 }
 
 /**
@@ -167,7 +180,7 @@ export async function readReleases(kube: Kube, locations: SlotLocation[], driver
   await Promise.all(
     [...byNamespace].map(async ([namespace, here]) => {
       const names = here.map((l) => l.release).join(',');
-      const stored = await kube.list('v1', STORAGE_KIND[driver], namespace, `owner=helm,name in (${names})`);
+      const stored = await kube.list<V1Secret | V1ConfigMap>('v1', STORAGE_KIND[driver], namespace, `owner=helm,name in (${names})`);
       for (const location of here) {
         const newestFirst = stored
           .filter((s) => s.metadata.labels?.name === location.release && isHelmRecord(s, driver))
@@ -189,7 +202,7 @@ export async function readReleases(kube: Kube, locations: SlotLocation[], driver
  */
 export async function discardPendingRevision(kube: Kube, record: ReleaseRecord, driver: HelmDriver = helmDriver()): Promise<boolean> {
   const kind = STORAGE_KIND[driver];
-  const stored = await kube.list('v1', kind, record.namespace, `owner=helm,name=${record.name}`);
+  const stored = await kube.list<V1Secret | V1ConfigMap>('v1', kind, record.namespace, `owner=helm,name=${record.name}`);
   const previous = stored.find((s) => revisionOf(s) === record.revision - 1 && isHelmRecord(s, driver));
   if (previous?.metadata.labels?.status !== 'deployed') return false;
   await kube.delete({ apiVersion: 'v1', kind, namespace: record.namespace, name: `sh.helm.release.v1.${record.name}.v${record.revision}` });

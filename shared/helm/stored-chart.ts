@@ -4,7 +4,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import YAML from 'yaml';
-import type { Kube, KubeObject } from '../kubernetes/client';
+import type { V1Secret } from '@kubernetes/client-node';
+import type { Kube } from '../kubernetes/client';
 import type { SlotLocation } from '../core/model';
 import type { Helm } from './cli';
 import type { ChartInputs } from '../inputs/read';
@@ -37,11 +38,12 @@ export type StoredChart = { chart: ResolvedChart; release: string; revision: num
 
 /** The latest revision record of a release (undefined: none, or uninstalled with its history kept). */
 export async function latestReleaseRecord(kube: Kube, location: SlotLocation): Promise<StoredChartRelease | undefined> {
-  const secrets = await kube.list('v1', 'Secret', location.namespace, `owner=helm,name=${location.release}`);
+  const secrets = await kube.list<V1Secret>('v1', 'Secret', location.namespace, `owner=helm,name=${location.release}`);
   const latest = secrets
-    .filter((s: KubeObject) => s.type === 'helm.sh/release.v1' && s.data?.release)
+    .filter((s) => s.type === 'helm.sh/release.v1' && s.data?.release)
     .sort((a, b) => Number(b.metadata.labels?.version ?? 0) - Number(a.metadata.labels?.version ?? 0))[0];
-  const record = latest ? (decodeRelease(latest.data.release) as unknown as StoredChartRelease) : undefined;
+  const text = latest?.data?.release;
+  const record = text ? (decodeRelease(text) as unknown as StoredChartRelease) : undefined;
   return record?.info?.status === 'uninstalled' ? undefined : record;
 }
 

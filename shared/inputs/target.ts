@@ -98,7 +98,7 @@ export function readHelm(r: Reader): HelmInputs {
   } catch (err) {
     throw new v.InputError((err as Error).message);
   }
-  return { version: exact ? exact[1] : named, downloadBase: downloadBase.replace(/\/+$/, ''), ...(checksum ? { checksum: checksum.toLowerCase() } : {}) };
+  return { version: exact?.[1] ?? named, downloadBase: downloadBase.replace(/\/+$/, ''), ...(checksum ? { checksum: checksum.toLowerCase() } : {}) };
 }
 
 /**

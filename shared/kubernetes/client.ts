@@ -9,6 +9,9 @@ import {
   type KubernetesObject,
 } from '@kubernetes/client-node';
 import * as tl from 'azure-pipelines-task-lib/task';
+import type { KubeObject } from './models';
+
+export type { KubeObject, ObjectMeta, Wire } from './models';
 
 /** The field manager our writes carry: `kubectl get -o yaml --show-managed-fields` names us. */
 export const FIELD_MANAGER = 'bluegreen-task';
@@ -24,9 +27,6 @@ export interface ObjectRef {
   namespace?: string;
   name: string;
 }
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type KubeObject = KubernetesObject & { metadata: { name: string; namespace?: string }; [key: string]: any };
 
 export class KubeError extends Error {
   constructor(
@@ -108,27 +108,29 @@ export class Kube {
     this.writes += 1;
   }
 
-  async get<T extends KubeObject = KubeObject>(ref: ObjectRef): Promise<T | undefined> {
+  // Reads name the model of the kind (`get<V1Service>(ref)`); writes take the object as built, typed where
+  // it was built. The casts below are where the wire's JSON becomes the model: we trust the server.
+  async get<T extends KubernetesObject = KubernetesObject>(ref: ObjectRef): Promise<KubeObject<T> | undefined> {
     try {
-      return (await this.api.read<T>({ apiVersion: ref.apiVersion, kind: ref.kind, metadata: { name: ref.name, namespace: ref.namespace } })) as T;
+      return (await this.api.read({ apiVersion: ref.apiVersion, kind: ref.kind, metadata: { name: ref.name, namespace: ref.namespace } })) as unknown as KubeObject<T>;
     } catch (err) {
       if (codeOf(err) === 404) return undefined;
       throw new KubeError(`Cannot read ${describeRef(ref)}: ${serverMessage(err)}`, codeOf(err));
     }
   }
 
-  async list<T extends KubeObject = KubeObject>(apiVersion: string, kind: string, namespace: string | undefined, labelSelector?: string): Promise<T[]> {
+  async list<T extends KubernetesObject = KubernetesObject>(apiVersion: string, kind: string, namespace: string | undefined, labelSelector?: string): Promise<Array<KubeObject<T>>> {
     try {
-      const result = await this.api.list<T>(apiVersion, kind, namespace, undefined, undefined, undefined, undefined, labelSelector);
-      return result.items as T[];
+      const result = await this.api.list(apiVersion, kind, namespace, undefined, undefined, undefined, undefined, labelSelector);
+      return result.items as unknown as Array<KubeObject<T>>;
     } catch (err) {
       if (codeOf(err) === 404) return [];
       throw new KubeError(`Cannot list ${kind} in ${namespace ?? 'all namespaces'}: ${serverMessage(err)}`, codeOf(err));
     }
   }
 
-  /** The last `tailLines` lines of a container's log (`previous`: of its last terminated run). */
-  async podLog(namespace: string, name: string, container: string, tailLines: number, previous = false): Promise<string> {
+  /** The last `tailLines` lines of a container's log (`previous`: of its last terminated run; no container: the pod's only one). */
+  async podLog(namespace: string, name: string, container: string | undefined, tailLines: number, previous = false): Promise<string> {
     try {
       const core = this.config.makeApiClient(CoreV1Api);
       return await core.readNamespacedPodLog({ name, namespace, container, tailLines, previous });
@@ -143,19 +145,19 @@ export class Kube {
     this.beforeWrite();
     tl.debug(`apply ${describeRef(ref)}`);
     try {
-      return (await this.api.patch<T>(object, undefined, undefined, FIELD_MANAGER, true, PatchStrategy.ServerSideApply)) as T;
+      return (await this.api.patch(object as KubernetesObject, undefined, undefined, FIELD_MANAGER, true, PatchStrategy.ServerSideApply)) as unknown as T;
     } catch (err) {
       throw new KubeError(`Cannot apply ${describeRef(ref)}: ${serverMessage(err)}`, codeOf(err));
     }
   }
 
   /** JSON merge patch; `resourceVersion` in the patch makes it conditional. */
-  async mergePatch<T extends KubeObject>(ref: ObjectRef, patch: Record<string, unknown>): Promise<T> {
+  async mergePatch<T extends KubernetesObject = KubernetesObject>(ref: ObjectRef, patch: Record<string, unknown>): Promise<KubeObject<T>> {
     this.beforeWrite();
     tl.debug(`merge-patch ${describeRef(ref)}`);
     const spec = { ...patch, apiVersion: ref.apiVersion, kind: ref.kind, metadata: { ...(patch.metadata as object), name: ref.name, namespace: ref.namespace } };
     try {
-      return (await this.api.patch<T>(spec as T, undefined, undefined, FIELD_MANAGER, undefined, PatchStrategy.MergePatch)) as T;
+      return (await this.api.patch(spec, undefined, undefined, FIELD_MANAGER, undefined, PatchStrategy.MergePatch)) as unknown as KubeObject<T>;
     } catch (err) {
       throw new KubeError(`Cannot patch ${describeRef(ref)}: ${serverMessage(err)}`, codeOf(err));
     }
@@ -165,7 +167,7 @@ export class Kube {
     const ref = refOf(object);
     this.beforeWrite();
     try {
-      return (await this.api.create<T>(object, undefined, undefined, FIELD_MANAGER)) as T;
+      return (await this.api.create(object as KubernetesObject, undefined, undefined, FIELD_MANAGER)) as unknown as T;
     } catch (err) {
       throw new KubeError(`Cannot create ${describeRef(ref)}: ${serverMessage(err)}`, codeOf(err));
     }
@@ -176,7 +178,7 @@ export class Kube {
     const ref = refOf(object);
     this.beforeWrite();
     try {
-      return (await this.api.replace<T>(object, undefined, undefined, FIELD_MANAGER)) as T;
+      return (await this.api.replace(object as KubernetesObject, undefined, undefined, FIELD_MANAGER)) as unknown as T;
     } catch (err) {
       throw new KubeError(`Cannot update ${describeRef(ref)}: ${serverMessage(err)}`, codeOf(err));
     }

@@ -1,6 +1,7 @@
 // What a pod's status says about a rollout, as pure functions: the state kubectl would show, the
 // trouble it is in (if any), and whether that trouble will not heal by waiting (fail-fast). See
 // docs/rollouts.md for the rules and why the thresholds are what they are.
+import type { V1Pod } from '@kubernetes/client-node';
 import type { KubeObject } from './client';
 
 /** The fail-fast thresholds (Deploy inputs failFast, failFastRestarts, failFastSeconds, failFastUnschedulableSeconds). */
@@ -32,6 +33,7 @@ export interface PodState {
   trouble?: Trouble;
 }
 
+/** The fields of a V1ContainerStatus the rules read (tests build them by hand). */
 type ContainerStatus = {
   name: string;
   image?: string;
@@ -62,12 +64,12 @@ export function containerTrouble(c: ContainerStatus, specImage = ''): Trouble | 
 }
 
 /** The pod as kubectl would summarise it, with the first trouble of its containers. */
-export function podState(pod: KubeObject): PodState {
+export function podState(pod: KubeObject<V1Pod>): PodState {
   const name = pod.metadata.name;
-  const statuses = (pod.status?.containerStatuses ?? []) as ContainerStatus[];
-  const specImages = new Map<string, string>(((pod.spec?.containers ?? []) as Array<{ name: string; image?: string }>).map((c) => [c.name, c.image ?? '']));
+  const statuses: ContainerStatus[] = pod.status?.containerStatuses ?? [];
+  const specImages = new Map<string, string>((pod.spec?.containers ?? []).map((c) => [c.name, c.image ?? '']));
   const restarts = statuses.reduce((n, c) => n + (c.restartCount ?? 0), 0);
-  const conditions = (pod.status?.conditions ?? []) as Array<{ type: string; status: string; reason?: string; message?: string }>;
+  const conditions = pod.status?.conditions ?? [];
   const ready = pod.status?.phase === 'Running' && conditions.some((c) => c.type === 'Ready' && c.status === 'True');
   if (pod.metadata.deletionTimestamp) return { name, ready: false, status: 'Terminating', restarts };
   const scheduled = conditions.find((c) => c.type === 'PodScheduled');

@@ -3,6 +3,7 @@
 // PROGRESS_MS; a pod in a state that will not heal by waiting (kubernetes/pod-state.ts) stops helm at once; and when
 // the wait fails either way, the pods' states, the slot's recent Warning events and the failing
 // containers' last log lines are gathered for the log, under one sentence saying what went wrong.
+import type { CoreV1Event, V1Deployment, V1Pod, V1StatefulSet } from '@kubernetes/client-node';
 import type { Kube, KubeObject } from './client';
 import { type FailFastRules, hopeless, type PodState, podState, type Trouble, TroubleClock, troubleSentence } from './pod-state';
 import { readReleases } from '../helm/storage';
@@ -50,8 +51,8 @@ export class RolloutError extends Error {
 }
 
 interface Snapshot {
-  workloads: KubeObject[];
-  pods: KubeObject[];
+  workloads: Array<KubeObject<V1Deployment> | KubeObject<V1StatefulSet>>;
+  pods: Array<KubeObject<V1Pod>>;
 }
 
 const RELEASE_ANNOTATION = 'meta.helm.sh/release-name';
@@ -61,9 +62,9 @@ async function snapshot(kube: Kube, target: RolloutTarget): Promise<Snapshot> {
   const ours = (o: KubeObject) => o.metadata.annotations?.[RELEASE_ANNOTATION] === release;
   // The workloads only make the progress line: an identity that may not list them still gets fail-fast.
   const [deployments, statefulSets, pods] = await Promise.all([
-    kube.list('apps/v1', 'Deployment', namespace).catch(() => []),
-    kube.list('apps/v1', 'StatefulSet', namespace).catch(() => []),
-    kube.list('v1', 'Pod', namespace, `${target.podSelector}=${release}`),
+    kube.list<V1Deployment>('apps/v1', 'Deployment', namespace).catch(() => []),
+    kube.list<V1StatefulSet>('apps/v1', 'StatefulSet', namespace).catch(() => []),
+    kube.list<V1Pod>('v1', 'Pod', namespace, `${target.podSelector}=${release}`),
   ]);
   return { workloads: [...deployments, ...statefulSets].filter(ours), pods };
 }
@@ -116,7 +117,7 @@ export async function watchRollout(o: WatchOptions, helm: (signal: AbortSignal) 
       try {
         const s = await snapshot(o.kube, o.target);
         const states = s.pods.map(podState);
-        const fresh = states.filter((_, i) => !before.has(s.pods[i].metadata.uid ?? s.pods[i].metadata.name));
+        const fresh = s.pods.filter((p) => !before.has(p.metadata.uid ?? p.metadata.name)).map(podState);
         const found = hopeless(fresh, clock.observe(fresh, Date.now()), o.rules);
         if (found && !done) {
           verdict = found;
@@ -172,7 +173,7 @@ async function releaseStatus(kube: Kube, location: SlotLocation): Promise<string
   }
 }
 
-/** A timestamp as RFC 3339 text (client-node gives Dates, the wire gives strings). */
+/** A timestamp as RFC 3339 text (the wire gives strings; a Date if one ever went through client-node's serializer). */
 const iso = (t: unknown): string => (t instanceof Date ? t.toISOString() : typeof t === 'string' ? t : '');
 const time = (t: unknown) => iso(t).replace(/^.*T/, '').replace(/(\.\d+)?Z$/, '');
 
@@ -180,21 +181,21 @@ const time = (t: unknown) => iso(t).replace(/^.*T/, '').replace(/(\.\d+)?Z$/, ''
 export async function diagnose(kube: Kube, target: RolloutTarget, verdict?: { pod: string; trouble: Trouble; sentence: string }): Promise<{ sentence?: string; details: string[] }> {
   const details: string[] = [];
   let s: Snapshot;
-  let events: KubeObject[] = [];
+  let events: Array<KubeObject<CoreV1Event>> = [];
   try {
     s = await snapshot(kube, target);
   } catch (err) {
     return { sentence: verdict?.sentence, details: [`Could not read the slot's pods: ${(err as Error).message}`] };
   }
   try {
-    events = await kube.list('v1', 'Event', target.location.namespace);
+    events = await kube.list<CoreV1Event>('v1', 'Event', target.location.namespace);
   } catch (err) {
     details.push(`Could not read the namespace's events: ${(err as Error).message}`);
   }
   const states = s.pods.map(podState);
   const names = new Set(states.map((p) => p.name));
   const warnings = events
-    .filter((e) => e.type === 'Warning' && (names.has(e.involvedObject?.name) || String(e.involvedObject?.name ?? '').startsWith(target.location.release)))
+    .filter((e) => e.type === 'Warning' && (names.has(e.involvedObject.name ?? '') || (e.involvedObject.name ?? '').startsWith(target.location.release)))
     .sort((a, b) => iso(b.lastTimestamp ?? b.eventTime).localeCompare(iso(a.lastTimestamp ?? a.eventTime)))
     .slice(0, MAX_EVENTS);
 
@@ -213,14 +214,14 @@ export async function diagnose(kube: Kube, target: RolloutTarget, verdict?: { po
 
   // The failing containers' last lines: a crashed one's previous run, a running-but-not-ready one's current.
   const failing = s.pods
-    .map((pod, i) => ({ pod, state: states[i] }))
+    .map((pod) => ({ pod, state: podState(pod) }))
     .filter(({ state }) => !state.ready && state.trouble?.kind !== 'pull' && state.trouble?.kind !== 'config' && state.trouble?.kind !== 'unschedulable' && state.trouble?.kind !== 'image-name')
     .filter(({ state }) => state.trouble?.kind === 'crash' || state.status === 'Running (not ready)')
     .sort((a, b) => Number(b.state.name === verdict?.pod) - Number(a.state.name === verdict?.pod))
     .slice(0, MAX_LOGS);
   let lastLine: string | undefined;
   for (const { pod, state } of failing) {
-    const container = state.trouble && 'container' in state.trouble ? state.trouble.container : (pod.spec?.containers?.[0]?.name as string);
+    const container = state.trouble && 'container' in state.trouble ? state.trouble.container : pod.spec?.containers[0]?.name;
     const previous = state.trouble?.kind === 'crash';
     try {
       const text = await kube.podLog(target.location.namespace, pod.metadata.name, container, LOG_LINES, previous);

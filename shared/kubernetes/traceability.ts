@@ -50,7 +50,10 @@ const ANNOTATED: Record<string, string> = {
 export function annotatable(manifest: string, namespace: string): Array<{ apiVersion: string; kind: string; name: string; namespace: string }> {
   return YAML.parseAllDocuments(manifest)
     .map((d) => d.toJS() as { kind?: string; metadata?: { name?: string; namespace?: string } } | null)
-    .flatMap((o) => (o?.kind && ANNOTATED[o.kind] && o.metadata?.name ? [{ apiVersion: ANNOTATED[o.kind], kind: o.kind, name: o.metadata.name, namespace: o.metadata.namespace ?? namespace }] : []));
+    .flatMap((o) => {
+      const apiVersion = o?.kind ? ANNOTATED[o.kind] : undefined;
+      return apiVersion && o?.kind && o.metadata?.name ? [{ apiVersion, kind: o.kind, name: o.metadata.name, namespace: o.metadata.namespace ?? namespace }] : [];
+    });
 }
 
 /** Annotates the release's objects that do not carry this run's annotations yet; returns how many. An object that is gone (or refused) is skipped, with the reason. */

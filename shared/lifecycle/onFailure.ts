@@ -21,7 +21,7 @@ export async function onFailure(ctx: TaskContext<OnFailureInputs>): Promise<void
     const plan = planWithdraw(state, inputs.runId, inputs.keepFailedSlot);
     for (const note of plan.notes) log.info(note);
     if (plan.kind === 'nothing') {
-      finish(lc.summary(state, plan.notes[0], []), { ...productionOutputs(state), rejectedSlot: '' });
+      finish(lc.summary(state, plan.notes[0] ?? 'Nothing to withdraw.', []), { ...productionOutputs(state), rejectedSlot: '' });
       return;
     }
     const notes = await execute(lc, plan.actions, { checks: [], settings: { timeoutSeconds: 1, intervalSeconds: 1 }, keep: inputs.keepFailedSlot });

@@ -26,7 +26,8 @@ export async function onSuccess(ctx: TaskContext<OnSuccessInputs>): Promise<void
     const plan = planPromote(state, inputs.runId);
     for (const note of plan.notes) log.info(note);
     if (plan.kind === 'nothing') {
-      finish(lc.summary(state, plan.notes[0], plan.notes.slice(1)), { ...productionOutputs(state), promoted: false, retiredSlot: '' });
+      const [headline = 'Nothing to promote.', ...rest] = plan.notes;
+      finish(lc.summary(state, headline, rest), { ...productionOutputs(state), promoted: false, retiredSlot: '' });
       return;
     }
     if (plan.kind === 'promote') await router.preflight({ promote: plan.production });

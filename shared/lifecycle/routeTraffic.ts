@@ -20,14 +20,14 @@ export async function routeTraffic(ctx: TaskContext<RouteTrafficInputs>): Promis
   const settings = checkSettings(inputs);
   const steps = inputs.trafficSteps?.percents;
   // The share the slot ends with: the last step, or trafficPercent.
-  const percent = steps ? steps[steps.length - 1] : inputs.trafficPercent;
+  const percent = steps?.at(-1) ?? inputs.trafficPercent;
   await router.preflight({ percent });
   const absent = await notDeployed(lc, 'nothing to validate. Run Deploy first.');
   if (absent) throw new Error(absent);
 
   await lc.exclusive(async () => {
     const state = await lc.repairInterrupted(await lc.readState());
-    const plan = planValidate(state, inputs.runId, steps ? steps[0] : inputs.trafficPercent);
+    const plan = planValidate(state, inputs.runId, steps?.[0] ?? inputs.trafficPercent);
     for (const note of plan.notes) log.warn(note);
     if (!checks.length && !inputs.helmTest) log.warn('No checks and no helm test are configured: only the staging route is proven, the staged version is not validated.');
     if (plan.kind === 'production' && percent > 0) log.warn(`${steps ? 'trafficSteps are' : `trafficPercent ${percent} is`} ignored: slot ${plan.slot} already receives every user.`);

@@ -162,8 +162,9 @@ async function run(lc: Lifecycle, action: Action, o: StepOptions, notes: string[
       const slot = action.slot;
       const release = locate(app, slot).release;
       if (o.retire?.policy === 'keep') {
-        notes.push(`Slot ${slot} keeps ${release} (version ${(await revision(lc, slot))?.version ?? '?'}) deployed but unrouted, for a fast rollback.`);
-        log.info(notes[notes.length - 1]);
+        const kept = `Slot ${slot} keeps ${release} (version ${(await revision(lc, slot))?.version ?? '?'}) deployed but unrouted, for a fast rollback.`;
+        notes.push(kept);
+        log.info(kept);
         return;
       }
       const drain = Math.max(o.retire?.drainSeconds ?? 0, await router.minimumDrainSeconds());

@@ -1,6 +1,6 @@
 // HTTP validation inside the lifecycle: which slot and route each check goes to, and one grouped step
 // that retries until the checks pass or the time runs out.
-import { type Check, type CheckResult, type CheckTarget, runCheck, runChecks } from '../checks/http';
+import { type Check, type CheckResult, type CheckTarget, runCheck, runChecks, zip } from '../checks/http';
 import type { CommonInputs } from '../inputs/read';
 import type { Slot } from '../core/model';
 import type { Router } from '../routers';
@@ -37,8 +37,8 @@ export function targetsFor(router: Router, checks: Check[], slots: { staging?: S
 
 /** Keeps each check's latest result for the run summary. */
 function remember(lc: Lifecycle<CommonInputs>, pairs: Array<{ target: CheckTarget }>, results: CheckResult[]): void {
-  results.forEach((r, i) => {
-    const outcome = { target: pairs[i].target.label, line: r.check.line, ok: r.ok, detail: r.detail };
+  zip(pairs, results).forEach(([{ target }, r]) => {
+    const outcome = { target: target.label, line: r.check.line, ok: r.ok, detail: r.detail };
     const known = lc.checkOutcomes.findIndex((c) => c.target === outcome.target && c.line === outcome.line);
     if (known >= 0) lc.checkOutcomes[known] = outcome;
     else lc.checkOutcomes.push(outcome);
@@ -53,7 +53,7 @@ export async function verify(lc: Lifecycle<CommonInputs>, checks: Check[], setti
     const { ok, results } = await runChecks(pairs, { ...settings, log: lc.log.info, runCheck: lc.runCheck });
     remember(lc, pairs, results);
     if (ok) return;
-    const failed = results.flatMap((r, i) => (r.ok ? [] : [`${pairs[i].target.label}: \`${r.check.line}\` ${r.detail}`]));
+    const failed = zip(pairs, results).flatMap(([{ target }, r]) => (r.ok ? [] : [`${target.label}: \`${r.check.line}\` ${r.detail}`]));
     throw new Error(`Validation failed after ${settings.timeoutSeconds} s: ${failed.join('; ')}.`);
   });
 }
@@ -74,13 +74,14 @@ export async function confirm(lc: Lifecycle<CommonInputs>, checks: Check[], sett
     const deadline = Date.now() + budget * 1000;
     for (let attempt = 1; ; attempt++) {
       const results = await Promise.all(pairs.map(({ check, target }) => (lc.runCheck ?? runCheck)(check, target)));
-      results.forEach((r, i) => lc.log.info(`${r.ok ? 'PASS' : 'FAIL'} ${pairs[i].target.label}: ${r.check.method} ${r.check.path} ${r.detail} (${r.ms} ms)`));
+      const answered = zip(pairs, results);
+      for (const [{ target }, r] of answered) lc.log.info(`${r.ok ? 'PASS' : 'FAIL'} ${target.label}: ${r.check.method} ${r.check.path} ${r.detail} (${r.ms} ms)`);
       remember(lc, pairs, results);
-      const wrong = results.flatMap((r, i) => (!r.ok && r.status !== undefined ? [`${pairs[i].target.label}: \`${r.check.line}\` ${r.detail}`] : []));
+      const wrong = answered.flatMap(([{ target }, r]) => (!r.ok && r.status !== undefined ? [`${target.label}: \`${r.check.line}\` ${r.detail}`] : []));
       if (wrong.length) throw new Error(`Confirmation failed: ${wrong.join('; ')}.`);
       if (results.every((r) => r.ok)) return;
       if (Date.now() + settings.intervalSeconds * 1000 > deadline) {
-        const failed = results.flatMap((r, i) => (r.ok ? [] : [`${pairs[i].target.label}: \`${r.check.line}\` ${r.detail}`]));
+        const failed = answered.flatMap(([{ target }, r]) => (r.ok ? [] : [`${target.label}: \`${r.check.line}\` ${r.detail}`]));
         throw new Error(`Confirmation failed: no answer within ${budget} s: ${failed.join('; ')}.`);
       }
       lc.log.info(`  attempt ${attempt}: no answer yet; retrying in ${settings.intervalSeconds} s`);

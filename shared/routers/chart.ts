@@ -1,6 +1,7 @@
 // Chart-owned routing (the classic scripts' model): each slot's chart renders its own Ingress from
 // values the task sets; the router reads the rendered Ingresses to know who serves, and changes
 // routing by re-rendering a slot with other values through the SlotRenderer port (core/rendering.ts).
+import type { V1Ingress } from '@kubernetes/client-node';
 import type { KubeObject } from '../kubernetes/client';
 import { type Routing, type Slot, SLOTS, locate } from '../core/model';
 import { type HostFlavour, HostRouter } from './ingress';
@@ -9,8 +10,8 @@ import { type Exposure, type Router, type RouterContext, type Values, valuesOf }
 /** What a controller needs when the charts render the routing (App Gateway only: chart-owned ingress-nginx is refused). */
 export interface ChartFlavour extends HostFlavour {
   /** Is this rendered Ingress the slot's staging route (canary / `/canary` path)? */
-  isStaging(ingress: KubeObject): boolean;
-  stagingPercent(ingress: KubeObject): number;
+  isStaging(ingress: KubeObject<V1Ingress>): boolean;
+  stagingPercent(ingress: KubeObject<V1Ingress>): number;
   /** The ordered re-renders that move production from `from` to `to`. */
   switchProduction(router: ChartIngressRouter, to: Slot, from: Slot): Promise<void>;
 }
@@ -29,12 +30,12 @@ export class ChartIngressRouter extends HostRouter implements Router {
   }
 
   /** The slot's rendered Ingresses for our host, oldest first (the controllers' tie-break). */
-  private async ingressesOf(slot: Slot): Promise<KubeObject[]> {
+  private async ingressesOf(slot: Slot): Promise<Array<KubeObject<V1Ingress>>> {
     const location = locate(this.ctx.app, slot);
-    const all = await this.ctx.kube.list('networking.k8s.io/v1', 'Ingress', location.namespace);
+    const all = await this.ctx.kube.list<V1Ingress>('networking.k8s.io/v1', 'Ingress', location.namespace);
     return all
       .filter((i) => i.metadata.annotations?.[RELEASE_ANNOTATION] === location.release)
-      .filter((i) => !this.ctx.inputs.host || (i.spec?.rules ?? []).some((r: { host?: string }) => r.host === this.ctx.inputs.host));
+      .filter((i) => !this.ctx.inputs.host || (i.spec?.rules ?? []).some((r) => r.host === this.ctx.inputs.host));
   }
 
   async observe(): Promise<Routing> {

@@ -12,9 +12,10 @@
 // fixed wait of the settleSeconds input, and says why.
 import { randomBytes } from 'node:crypto';
 import { type CheckTarget, request } from '../checks/http';
-import type { KubeObject, ObjectRef } from '../kubernetes/client';
+import type { V1Ingress, V1Service } from '@kubernetes/client-node';
+import type { KubeObject, ObjectMeta, ObjectRef } from '../kubernetes/client';
 import { homeNamespace } from '../core/model';
-import { ensure, ownedMetadata } from './objects';
+import { ensure, type OwnedObject, ownedMetadata } from './objects';
 import type { RouterContext } from './router';
 
 /** The label the fence Service selects: no pod carries it, so the fence route has no endpoint. */
@@ -45,14 +46,21 @@ export interface FenceTiming {
 export const FENCE_TIMING: FenceTiming = { pollMs: 300, unreachableSeconds: 10, progressSeconds: 5, requestTimeoutMs: 5000 };
 
 /** Builds the fence route (an Ingress or an HTTPRoute) with one path to the fence Service. */
-export type FenceRouteBuilder = (metadata: KubeObject['metadata'], path: string, service: string, port: number) => KubeObject;
+export type FenceRouteBuilder = (metadata: ObjectMeta, path: string, service: string, port: number) => OwnedObject;
 
 export const fenceName = (ctx: RouterContext) => `${ctx.app.name}-bluegreen-fence`;
 
+/** The host an Ingress routes: the input readers require it for the Ingress routers (nginx, appgw). */
+export function ingressHost(ctx: RouterContext): string {
+  if (ctx.inputs.host === undefined) throw new Error("internal: an Ingress router without the 'host' input");
+  return ctx.inputs.host;
+}
+
 /** The fence as an Ingress: same class, host and TLS as the app's Ingresses, one Exact path. */
 export function fenceIngress(ctx: RouterContext): FenceRouteBuilder {
-  return (metadata, path, service, port) => {
-    const { host, tlsSecret, ingressClass } = ctx.inputs;
+  return (metadata, path, service, port): KubeObject<V1Ingress> => {
+    const { tlsSecret, ingressClass } = ctx.inputs;
+    const host = ingressHost(ctx);
     return {
       apiVersion: 'networking.k8s.io/v1',
       kind: 'Ingress',
@@ -150,7 +158,7 @@ export class Fence {
     const name = fenceName(this.ctx);
     const metadata = ownedMetadata(this.ctx.app, this.namespace, name);
     if (!this.serviceWritten) {
-      const service: KubeObject = {
+      const service: KubeObject<V1Service> = {
         apiVersion: 'v1',
         kind: 'Service',
         metadata,

@@ -7,11 +7,12 @@
 // `<name>-preview` through the staging Ingress (header or /canary path); when nothing is staged the
 // preview selects production, so the staging route never points at nothing.
 import type { CheckTarget } from '../checks/http';
-import type { KubeObject } from '../kubernetes/client';
+import type { V1Ingress, V1Service } from '@kubernetes/client-node';
+import type { KubeObject, ObjectMeta } from '../kubernetes/client';
 import { type Routing, type Slot, SLOTS, locate } from '../core/model';
 import { Fence, type FenceFlavour, fenceIngress } from './fence';
 import { percentProblem } from './capabilities';
-import { assertOwnable, ensure, ownedMetadata, slotServicePorts, stableService } from './objects';
+import { assertOwnable, ensure, type OwnedObject, ownedMetadata, slotServicePorts, stableService } from './objects';
 import { type Exposure, type Intent, type Router, type RouterContext, type Values, valuesOf } from './router';
 
 /**
@@ -24,9 +25,9 @@ export interface HostFlavour extends FenceFlavour {
 }
 
 export interface IngressFlavour extends HostFlavour {
-  primaryIngress(ctx: RouterContext, metadata: KubeObject['metadata'], service: string, port: number): KubeObject;
-  stagingIngress(ctx: RouterContext, metadata: KubeObject['metadata'], service: string, port: number, percent: number): KubeObject;
-  stagingPercent(ingress: KubeObject | undefined): number;
+  primaryIngress(ctx: RouterContext, metadata: ObjectMeta, service: string, port: number): KubeObject<V1Ingress>;
+  stagingIngress(ctx: RouterContext, metadata: ObjectMeta, service: string, port: number, percent: number): KubeObject<V1Ingress>;
+  stagingPercent(ingress: KubeObject<V1Ingress> | undefined): number;
 }
 
 /** The verbs that only depend on the host: checks go to https://<host>, settling observes a fence on it. */
@@ -63,7 +64,7 @@ export abstract class HostRouter {
 }
 
 /** The port the staging Ingress reaches a stable Service on (the Service forwards it to the pods). */
-const servicePort = (service: KubeObject | undefined): number => service?.spec?.ports?.[0]?.port ?? 80;
+const servicePort = (service: KubeObject<V1Service> | undefined): number => service?.spec?.ports?.[0]?.port ?? 80;
 
 export class ManagedIngressRouter extends HostRouter implements Router {
   readonly label: string;
@@ -83,11 +84,13 @@ export class ManagedIngressRouter extends HostRouter implements Router {
     return this.ctx.app.namespace;
   }
 
-  private slotOf(service: KubeObject | undefined): Slot | undefined {
+  private slotOf(service: KubeObject<V1Service> | undefined): Slot | undefined {
     const release = service?.spec?.selector?.[this.ctx.inputs.podSelectorLabel];
     return SLOTS.find((s) => locate(this.ctx.app, s).release === release);
   }
 
+  private async get(kind: 'Service', name: string): Promise<KubeObject<V1Service> | undefined>;
+  private async get(kind: 'Ingress', name: string): Promise<KubeObject<V1Ingress> | undefined>;
   private async get(kind: 'Service' | 'Ingress', name: string) {
     const apiVersion = kind === 'Service' ? 'v1' : 'networking.k8s.io/v1';
     return this.ctx.kube.get({ apiVersion, kind, namespace: this.namespace, name });
@@ -115,13 +118,13 @@ export class ManagedIngressRouter extends HostRouter implements Router {
     ]);
   }
 
-  private async service(name: string, slot: Slot): Promise<{ object: KubeObject; port: number }> {
+  private async service(name: string, slot: Slot): Promise<{ object: KubeObject<V1Service>; port: number }> {
     const location = locate(this.ctx.app, slot);
     const ports = await slotServicePorts(this.ctx.kube, location, this.ctx.inputs.podSelectorLabel, this.ctx.inputs.servicePort);
     return { object: stableService(this.ctx.app, this.namespace, name, this.ctx.inputs.podSelectorLabel, location.release, ports), port: ports[0].port };
   }
 
-  private stagingIngress(port: number, percent: number): KubeObject {
+  private stagingIngress(port: number, percent: number): KubeObject<V1Ingress> {
     return this.flavour.stagingIngress(this.ctx, ownedMetadata(this.ctx.app, this.namespace, this.names.staging), this.names.preview, port, percent);
   }
 
@@ -200,7 +203,7 @@ export class ManagedIngressRouter extends HostRouter implements Router {
     this.settledSinceWrite = false;
   }
 
-  private async write(object: KubeObject, what: string): Promise<void> {
+  private async write(object: OwnedObject, what: string): Promise<void> {
     const wrote = await ensure(this.ctx.kube, this.ctx.app, object);
     if (wrote) this.settledSinceWrite = false;
     this.ctx.log.info(wrote ? `  ${what}` : `  ${what} (already so)`);

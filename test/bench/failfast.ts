@@ -22,7 +22,7 @@ export async function benchFailFast(helm: HelmMajor, runs: number, progress: (li
       }
       samples.push(timed.resultMs ?? timed.exitMs);
       await succeed(env, 'OnFailure', 10 + i, {}, `OnFailure run ${10 + i}`);
-      progress(`helm ${HELM_VERSIONS[helm]} run ${i}/${runs}: failed after ${(samples[samples.length - 1] / 1000).toFixed(1)} s`);
+      progress(`helm ${HELM_VERSIONS[helm]} run ${i}/${runs}: failed after ${((samples[samples.length - 1] ?? 0) / 1000).toFixed(1)} s`);
     }
     const m = median(samples);
     return {

@@ -135,7 +135,7 @@ export function promoteMetric(router: PromoteRouter, profile: DelayProfile, mode
     name: `OnSuccess, managed ${PRODUCT[router]}, ${delayLabel(router, profile)}, ${how}`,
     value: round(ms / 1000),
     unit: 's',
-    basis: `median of ${samples.length} (${samples.map((s) => round(s.ms / 1000).toFixed(1)).join(', ')} s); ${describeSettles(typical.settles)}, median ${waited.toFixed(1)} s${saving}`,
+    basis: `median of ${samples.length} (${samples.map((s) => round(s.ms / 1000).toFixed(1)).join(', ')} s); ${describeSettles(typical?.settles)}, median ${waited.toFixed(1)} s${saving}`,
     data: {
       delays: PROFILES[profile].delays,
       wallMs: samples.map((s) => Math.round(s.ms)),

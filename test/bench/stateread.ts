@@ -37,7 +37,7 @@ export async function benchStateRead(o: StateReadOptions, progress: (line: strin
     if (expected !== 'production blue 1.0.0, staging green 2.0.0') throw new Error(`unexpected state before the benchmark: ${expected}`);
 
     const { value: seeded, ms: buildMs } = await timed(async () => unrelatedReleases(o.releases, o.namespaces));
-    if (decodeRelease(seeded.secrets[0].data.release).name !== 'svc-1') throw new Error('a seeded release does not decode the way shared/helm/storage reads helm storage');
+    if (decodeRelease(seeded.secrets[0]?.data.release).name !== 'svc-1') throw new Error('a seeded release does not decode the way shared/helm/storage reads helm storage');
     const secret = served('Secret');
     const namespace = served('Namespace');
     const store = env.cluster.store;

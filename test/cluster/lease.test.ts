@@ -2,6 +2,7 @@
 // leases: expiry is judged on the observer's own monotonic clock, whatever the holder's renewTime says;
 // a holder that lost its lease (taken over, renewals failing, process paused) refuses every later
 // Kubernetes and helm write, and none of them reaches the store.
+import type { V1ConfigMap, V1Lease } from '@kubernetes/client-node';
 import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -46,13 +47,17 @@ describe('app lease: fenced, expiry on the observer clock', function () {
   const held: HeldLease[] = [];
 
   const leaseRef = (app: string) => ({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', namespace: NS, name: `${app}-bluegreen` });
-  const readLease = async (app: string) => (await admin.get(leaseRef(app)))!;
+  const readLease = async (app: string) => {
+    const lease = await admin.get<V1Lease>(leaseRef(app));
+    assert.ok(lease, `Lease ${app}-bluegreen exists`);
+    return lease;
+  };
   const writeLease = async (app: string, spec: Record<string, unknown>) => {
-    const existing = await admin.get(leaseRef(app));
+    const existing = await admin.get<V1Lease>(leaseRef(app));
     const base = { ...leaseRef(app), metadata: { name: `${app}-bluegreen`, namespace: NS } };
     return existing ? admin.replace({ ...existing, spec: { ...existing.spec, ...spec } }) : admin.create({ ...base, spec });
   };
-  const configMap = (name: string, data: Record<string, string>): KubeObject => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: NS }, data });
+  const configMap = (name: string, data: Record<string, string>): KubeObject<V1ConfigMap> => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: NS }, data });
   const configMapData = (name: string) => cluster.store.ofKind('ConfigMap', NS).find((o) => o.metadata.name === name)?.data;
   const acquire = async (kube: Kube, options: Partial<LeaseOptions> & { app: string; holder: string }) => {
     const lease = await acquireLease(kube, { namespace: NS, waitSeconds: 20, ...SHORT, ...options });
@@ -95,7 +100,7 @@ describe('app lease: fenced, expiry on the observer clock', function () {
       clearInterval(renewer);
     }
     assert.ok(renewals >= 4, `the holder renewed all along (${renewals} renewals)`);
-    assert.equal((await readLease('skew-behind')).spec.holderIdentity, FAR_HOLDER);
+    assert.equal((await readLease('skew-behind')).spec?.holderIdentity, FAR_HOLDER);
   });
 
   for (const [label, skewMs] of [['90 s behind', 90_000], ['90 s ahead', -90_000]] as const) {
@@ -107,7 +112,7 @@ describe('app lease: fenced, expiry on the observer clock', function () {
       const waited = performance.now() - started;
       assert.ok(waited >= 3000, `not before the 3 s duration had passed on the taker's clock (took it after ${Math.round(waited)} ms)`);
       assert.ok(waited < 15_000, `soon after the duration (${Math.round(waited)} ms)`);
-      assert.equal((await readLease(app)).spec.holderIdentity, 'second run');
+      assert.equal((await readLease(app)).spec?.holderIdentity, 'second run');
       assert.match(out, /Taking over the lease of app stale-\w+ from Deploy of run p1\.build-7 on far-agent \(pid 42\), which has not renewed it for 3(\.\d)? s as seen from this agent/);
     });
   }
@@ -119,7 +124,7 @@ describe('app lease: fenced, expiry on the observer clock', function () {
     const started = performance.now();
     await captureStdout(() => acquire(new Kube(config), { app: 'dead-here', holder: 'second run' }));
     assert.ok(performance.now() - started < 2000, 'without waiting for the duration');
-    assert.equal((await readLease('dead-here')).spec.holderIdentity, 'second run');
+    assert.equal((await readLease('dead-here')).spec?.holderIdentity, 'second run');
   });
 
   it('a holder whose lease another run took refuses its next Kubernetes and helm writes, and none reaches the store', async () => {
@@ -160,7 +165,7 @@ describe('app lease: fenced, expiry on the observer clock', function () {
     assert.equal(configMapData('written-after-loss'), undefined);
     assert.equal(cluster.store.ofKind('Secret', NS).filter((s) => s.metadata.labels?.owner === 'helm').length, 0, 'helm wrote no release');
     const after = await readLease('taken');
-    assert.equal(after.spec.holderIdentity, other);
+    assert.equal(after.spec?.holderIdentity, other);
     assert.equal(after.metadata.resourceVersion, taken.metadata.resourceVersion, "the other run's record is untouched");
   });
 
@@ -185,9 +190,9 @@ describe('app lease: fenced, expiry on the observer clock', function () {
     assert.ok(takenAt - blockedAt >= 3000, `the second run waited the duration (${Math.round(takenAt - blockedAt)} ms)`);
     assert.ok(lostAt < takenAt);
     assert.match(out, /Taking over the lease of app unrenewed from first run/);
-    assert.equal((await readLease('unrenewed')).spec.holderIdentity, 'second run');
+    assert.equal((await readLease('unrenewed')).spec?.holderIdentity, 'second run');
     await assert.rejects(captureStdout(() => lease.release()), LeaseLostError);
-    assert.equal((await readLease('unrenewed')).spec.holderIdentity, 'second run', 'the lost holder did not delete the new lease');
+    assert.equal((await readLease('unrenewed')).spec?.holderIdentity, 'second run', 'the lost holder did not delete the new lease');
   });
 
   it('a holder paused longer than the lease refuses its next write before its renewal timer runs', async () => {

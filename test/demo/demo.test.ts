@@ -56,7 +56,7 @@ describe('demo: task log condensing', () => {
 
   it('keeps an error that is not the result message, and the preamble when asked', () => {
     const { lines } = condenseLog(`${LOG}\n##[error]Something else.`, { style: plain, repoRoot, showPreamble: true });
-    assert.match(lines[0], /^ {2}Cluster: kubeconfig file kubeconfig;/);
+    assert.match(lines[0] ?? '', /^ {2}Cluster: kubeconfig file kubeconfig;/);
     assert.equal(lines.at(-2), '  ✖ Validation failed.');
     assert.equal(lines.at(-1), '  ✖ Something else.');
   });
@@ -106,7 +106,7 @@ describe('demo: probe phases and verdict', () => {
   it('passes when every step did what it must and production never failed', () => {
     const v = verdict(input({}));
     assert.equal(v.ok, true);
-    assert.match(v.lines[0].text, /production never failed a request \(1 requests\)/);
+    assert.match(v.lines[0]?.text ?? '', /production never failed a request \(1 requests\)/);
   });
 
   it('fails on a failed production request, an unexpected outcome, the broken version reaching users, or a wrong end state', () => {
@@ -120,8 +120,8 @@ describe('demo: probe phases and verdict', () => {
   it('accepts failures only inside the documented window phase, and says so', () => {
     const v = verdict(input({ phases: [phaseView(records, '2', '1')], windowPhase: '2' }));
     assert.equal(v.ok, true);
-    assert.equal(v.lines[0].warn, true);
-    assert.match(v.lines[0].text, /2 of 4 requests, all in the switch of step 2 \(404 ×2, 80 ms\)/);
+    assert.equal(v.lines[0]?.warn, true);
+    assert.match(v.lines[0]?.text, /2 of 4 requests, all in the switch of step 2 \(404 ×2, 80 ms\)/);
   });
 });
 

@@ -98,7 +98,7 @@ class MatchingFaults extends EventEmitter implements CrashFaults {
 }
 
 export function describeCommand(c: Command, h: ClusterHistory): string {
-  const v = (run: number) => `run ${run} (${versionOf(run)}, ${h.runs[run - 1].quality}, ${h.runs[run - 1].checks} checks)`;
+  const v = (run: number) => `run ${run} (${versionOf(run)}, ${h.runs[run - 1]?.quality}, ${h.runs[run - 1]?.checks} checks)`;
   switch (c.kind) {
     case 'job':
       return `job of ${v(c.run)}${c.until === 'end' ? '' : ` until ${c.until}`}${c.percent ? `, ${c.percent} % of users` : ''}${c.kill ? `, ${c.kill.hook} killed after ${writeName(c.kill)} and run again` : ''}`;

@@ -29,7 +29,7 @@ describe('histories (tier 2): the cluster watch', () => {
     watch.actor = 'Deploy of run 3';
     put(store, helmSecret('calc-blue', 2, 'pending-upgrade'));
     assert.equal(watch.violations.length, 1);
-    assert.match(watch.violations[0], /Deploy of run 3 wrote helm release Secret sh\.helm\.release\.v1\.calc-blue\.v2 \(ADDED, status pending-upgrade\) while release calc-blue served production/);
+    assert.match(watch.violations[0] ?? '', /Deploy of run 3 wrote helm release Secret sh\.helm\.release\.v1\.calc-blue\.v2 \(ADDED, status pending-upgrade\) while release calc-blue served production/);
     put(store, active('calc-green'));
     store.remove(kind('Secret'), 'calc', 'sh.helm.release.v1.calc-blue.v1');
     assert.equal(watch.violations.length, 1, 'retiring the old production after the switch is fine');

@@ -30,7 +30,11 @@ export function activeRelease(env: Env, app = 'calc', namespace = 'calc'): strin
 }
 
 /** The task ended as expected; otherwise the failure shows its message and whole log. */
-export const expectOutcome = (run: TaskRun, outcome: TaskRun['outcome']) => assert.equal(run.outcome, outcome, `${run.message}\n${run.log}`);
+/** The run happened and ended as expected (a run missing from a test's record fails here, by name of the outcome). */
+export function expectOutcome(run: TaskRun | undefined, outcome: TaskRun['outcome']): asserts run is TaskRun {
+  assert.ok(run, `no run where one ${outcome === 'Succeeded' ? 'succeeded' : `ended ${outcome}`}`);
+  assert.equal(run.outcome, outcome, `${run.message}\n${run.log}`);
+}
 
 /** The local cluster's resource type of a kind, for reading its store. */
 export const resource = (kind: string) => RESOURCES.find((r) => r.kind === kind) as ResourceType;

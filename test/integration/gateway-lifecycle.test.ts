@@ -59,7 +59,7 @@ for (const helm of ['v3', 'v4'] as const) {
           assert.deepEqual(routeSummary(env)?.users, { 'calc-slot-blue': 70, 'calc-slot-green': 30 });
           await env.dataplane.settled();
           const split = sampleVersions(env.dataplane, 400);
-          assert.ok(split['2.0.0'] > 80 && split['2.0.0'] < 160 && split['1.0.0'] > 240, `about 30 % on v2: ${JSON.stringify(split)}`);
+          assert.ok((split['2.0.0'] ?? 0) > 80 && (split['2.0.0'] ?? 0) < 160 && (split['1.0.0'] ?? 0) > 240, `about 30 % on v2: ${JSON.stringify(split)}`);
 
           probe.mark('promote v2');
           const mark = env.cluster.writes.mark();
@@ -102,7 +102,7 @@ for (const helm of ['v3', 'v4'] as const) {
         const failed = result.phases.filter((p) => p.failures > 0).map((p) => `${p.phase}: ${p.failures} of ${p.requests} failed, first ${JSON.stringify(p.firstFailure)}`);
         assert.deepEqual(failed, [], 'no production request fails');
         assert.equal(result.total.versions['3.0.0'], undefined, 'users never see the broken version');
-        assert.ok(result.total.versions['2.0.0'] > 0 && result.total.versions['1.0.0'] > 0);
+        assert.ok((result.total.versions['2.0.0'] ?? 0) > 0 && (result.total.versions['1.0.0'] ?? 0) > 0);
       });
     });
   }

@@ -31,22 +31,22 @@ for (const helm of ['v3', 'v4'] as const) {
     after(() => env?.close());
 
     it('HELM_DRIVER=sql fails Deploy with a clear message, and nothing is installed', () => {
-      assert.equal(runs.sql.outcome, 'Failed');
-      assert.match(runs.sql.message, /^HELM_DRIVER=sql is not supported: .*unset HELM_DRIVER .* or set it to secret or configmap; nothing was changed\.$/);
+      assert.equal(runs.sql?.outcome, 'Failed');
+      assert.match(runs.sql?.message, /^HELM_DRIVER=sql is not supported: .*unset HELM_DRIVER .* or set it to secret or configmap; nothing was changed\.$/);
       assert.deepEqual(unsupported, { secrets: [], configMaps: [] });
     });
 
     it('with HELM_DRIVER=configmap helm stores the releases in ConfigMaps', () => {
-      assert.equal(runs.first.outcome, 'Succeeded', `${runs.first.message}\n${runs.first.log}`);
-      assert.equal(runs.first.outputs.firstDeploy, 'true');
+      assert.equal(runs.first?.outcome, 'Succeeded', `${runs.first?.message}\n${runs.first?.log}`);
+      assert.equal(runs.first?.outputs.firstDeploy, 'true');
       assert.deepEqual(helmRecords(env, 'Secret'), []);
       assert.deepEqual(helmRecords(env, 'ConfigMap'), ['calc-blue.v1', 'calc-green.v1']);
     });
 
     it('the second Deploy sees the first and stages v2 in the other slot; production still answers v1', async () => {
-      assert.equal(runs.second.outcome, 'Succeeded', `${runs.second.message}\n${runs.second.log}`);
-      assert.deepEqual([runs.second.outputs.firstDeploy, runs.second.outputs.stagingSlot, runs.second.outputs.productionSlot], ['false', 'green', 'blue']);
-      assert.equal(runs.second.outputs.version, '2.0.0');
+      assert.equal(runs.second?.outcome, 'Succeeded', `${runs.second?.message}\n${runs.second?.log}`);
+      assert.deepEqual([runs.second?.outputs.firstDeploy, runs.second?.outputs.stagingSlot, runs.second?.outputs.productionSlot], ['false', 'green', 'blue']);
+      assert.equal(runs.second?.outputs.version, '2.0.0');
       assert.equal(activeRelease(env), 'calc-blue');
       const answer = await request({ label: 'production', baseUrl: env.dataplane.url, host: HOST, pathPrefix: '', headers: {} }, 'GET', '/ping', {}, 10_000);
       assert.equal(answer.status, 200);

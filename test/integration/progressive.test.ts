@@ -93,7 +93,7 @@ describe('progressive traffic: 10 -> 25 -> 50 % with metric gates (ingress-nginx
     assert.equal((runs.route2.log.match(/PASS success-rate \[\d\/2\]/g) ?? []).length, 6);
     assert.match(runs.route2.message, /passed validation and receives 50 % of users/);
     const versions = phase(result, 'route v2').versions;
-    assert.ok(versions['2.0.0'] > 0 && versions['1.0.0'] > 0, JSON.stringify(versions));
+    assert.ok((versions['2.0.0'] ?? 0) > 0 && (versions['1.0.0'] ?? 0) > 0, JSON.stringify(versions));
   });
 
   it('OnSuccess promotes it', () => {

@@ -141,7 +141,7 @@ describe('proxy: the whole lifecycle through the agent\'s proxy', function () {
 
     it('runs Deploy, RouteTraffic and OnSuccess to the end: v2 serves production', () => {
       for (const run of Object.values(runs)) expectOutcome(run, 'Succeeded');
-      assert.match(runs.route.log, /PASS staging \(slot green\)/);
+      assert.match(runs.route?.log ?? '', /PASS staging \(slot green\)/);
       assert.equal(activeRelease(env), 'calc-green');
     });
 
@@ -164,7 +164,7 @@ describe('proxy: the whole lifecycle through the agent\'s proxy', function () {
 
     it('logs the proxy once per task, without its credentials, which are registered as secrets', () => {
       assertNoProxySecret(proxy, runs);
-      assert.match(runs.first.log, /through the agent's proxy/);
+      assert.match(runs.first?.log ?? '', /through the agent's proxy/);
     });
   });
 
@@ -207,7 +207,7 @@ describe('proxy: the whole lifecycle through the agent\'s proxy', function () {
 
     it('stages and validates v2', () => {
       for (const run of Object.values(runs)) expectOutcome(run, 'Succeeded');
-      assert.match(runs.route.log, /PASS staging \(slot green\)/);
+      assert.match(runs.route?.log ?? '', /PASS staging \(slot green\)/);
     });
 
     it('asks the bypassed data plane directly: no request for it in the proxy log', () => {
@@ -222,7 +222,7 @@ describe('proxy: the whole lifecycle through the agent\'s proxy', function () {
     });
 
     it('downloads the chart from its repository through the proxy (helm\'s HTTP_PROXY)', () => {
-      assert.match(runs.first.log, /--repo http:\/\/0\.0\.0\.0:\d+/);
+      assert.match(runs.first?.log ?? '', /--repo http:\/\/0\.0\.0\.0:\d+/);
       const port = new URL(repository.url).port;
       const logged = proxy.requests().filter((r) => r.target === `0.0.0.0:${port}`).map((r) => `${r.method} ${new URL(r.url).pathname}`);
       assert.ok(logged.includes('GET /index.yaml'), `helm asked the proxy for the repository index: ${logged.join(', ')}`);

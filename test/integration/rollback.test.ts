@@ -23,7 +23,7 @@ function switchWindow(writes: WriteRecord[]): { from: number; to: number; writes
   const records = writes.filter(isRecordWrite);
   assert.ok(records.length >= 3, `the record is written for the validation, the begun and the confirmed rollback: ${records.map((w) => w.seq).join(', ')}`);
   const [begun, confirmed] = [records[1], records[2]];
-  return { from: begun.time, to: confirmed.time, writes: writes.filter((w) => w.seq > begun.seq && w.seq < confirmed.seq && !bookkeeping(w)) };
+  return { from: begun?.time, to: confirmed?.time, writes: writes.filter((w) => w.seq > (begun?.seq ?? 0) && w.seq < (confirmed?.seq ?? 0) && !bookkeeping(w)) };
 }
 
 const CASES: Array<{ title: string; router: RouterName; start: () => Promise<Env> }> = [
@@ -81,7 +81,7 @@ for (const c of CASES) {
       const results: ProbeResult[] = await Promise.all(probes.map((p) => p.stop()));
       for (const result of results) {
         assert.equal(result.total.failures, 0, `no failed request: ${JSON.stringify(result.total.firstFailure)}`);
-        assert.ok(result.total.versions['1.0.0'] > 0, `users reach 1.0.0 after the rollback: ${JSON.stringify(result.total.versions)}`);
+        assert.ok((result.total.versions['1.0.0'] ?? 0) > 0, `users reach 1.0.0 after the rollback: ${JSON.stringify(result.total.versions)}`);
       }
       // The version rolled back from stays, staged for investigation (testers only).
       const ns = env.options.namespace;

@@ -42,8 +42,7 @@ class ChartRenderer implements SlotRenderer {
       {
         apiVersion: 'networking.k8s.io/v1',
         kind: 'Ingress',
-        // The wire carries the timestamp as a string (client-node's model says Date).
-        metadata: { name, namespace: 'calc', creationTimestamp: created as unknown as Date, annotations: { 'meta.helm.sh/release-name': name } },
+        metadata: { name, namespace: 'calc', creationTimestamp: created, annotations: { 'meta.helm.sh/release-name': name } },
         spec: { rules: [{ host: ingress.host, http: { paths: [{ path, backend: { service: { name, port: { number: 80 } } } }] } }] },
       },
       undefined,

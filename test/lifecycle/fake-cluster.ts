@@ -4,6 +4,7 @@
 // app's record, helm's release records read by shared/helm/storage.ts. Every write lands in the journal, in
 // the order the server received it, which is what the lifecycle tests assert on.
 import { ApiException, KubernetesObjectApi } from '@kubernetes/client-node';
+import type { KubernetesObject } from '@kubernetes/client-node';
 import type { KubeObject } from '../../shared/kubernetes/client';
 import { matchesLabels, parseLabelSelector } from '../cluster/apiserver/selectors';
 
@@ -44,31 +45,35 @@ function merge(target: Record<string, unknown>, patch: Record<string, unknown>):
   return out;
 }
 
+/** What the store holds: an object of any kind, as JSON. */
+type Stored = KubeObject & { [field: string]: unknown };
+
 export class FakeCluster {
-  private readonly objects = new Map<string, KubeObject>();
+  private readonly objects = new Map<string, Stored>();
   private version = 1;
   /** Throws before the write it names is stored (`create Lease`, say): a server or network failure. */
   failWrite?: (what: string) => void;
 
   constructor(readonly journal: Journal) {}
 
-  get(apiVersion: string, kind: string, namespace: string | undefined, name: string): KubeObject | undefined {
+  // The caller names the model of the kind it reads (`get<V1Deployment>(...)`): the store keeps plain JSON.
+  get<T extends KubernetesObject = KubernetesObject>(apiVersion: string, kind: string, namespace: string | undefined, name: string): KubeObject<T> | undefined {
     const o = this.objects.get(keyOf(apiVersion, kind, namespace, name));
-    return o && clone(o);
+    return o && (clone(o) as unknown as KubeObject<T>);
   }
 
-  list(apiVersion: string, kind: string, namespace?: string, labelSelector?: string): KubeObject[] {
+  list<T extends KubernetesObject = KubernetesObject>(apiVersion: string, kind: string, namespace?: string, labelSelector?: string): Array<KubeObject<T>> {
     const requirements = parseLabelSelector(labelSelector);
     return [...this.objects.values()]
       .filter((o) => o.apiVersion === apiVersion && o.kind === kind && (!namespace || o.metadata.namespace === namespace) && matchesLabels(requirements, o.metadata.labels))
-      .map(clone);
+      .map((o) => clone(o) as unknown as KubeObject<T>);
   }
 
   /** Stores an object as the server would (metadata it owns filled in); `by` writes it into the journal. */
-  put(object: KubeObject, by: Entry['by'] | undefined, verb: string): KubeObject {
+  put<T extends KubeObject>(object: T, by: Entry['by'] | undefined, verb: string): T {
     const what = `${verb} ${object.kind} ${object.metadata.namespace ? `${object.metadata.namespace}/` : ''}${object.metadata.name}`;
     this.failWrite?.(what);
-    const stored = clone(object);
+    const stored = clone(object) as T & Stored;
     stored.metadata.resourceVersion = String(++this.version);
     stored.metadata.uid ??= `uid-${this.version}`;
     this.objects.set(keyOf(stored.apiVersion!, stored.kind!, stored.metadata.namespace, stored.metadata.name), stored);
@@ -86,7 +91,7 @@ export class FakeCluster {
 
   /** What client-node's KubernetesObjectApi does for Kube, against this store. */
   objectApi(): unknown {
-    const existing = (o: KubeObject) => this.get(o.apiVersion!, o.kind!, o.metadata.namespace, o.metadata.name);
+    const existing = (o: KubeObject) => this.get(o.apiVersion!, o.kind!, o.metadata.namespace, o.metadata.name) as Stored | undefined;
     const precondition = (current: KubeObject, rv: string | undefined) => {
       if (rv && current.metadata.resourceVersion !== rv) fail(409, 'Conflict', `the object has been modified (resourceVersion ${rv} is not ${current.metadata.resourceVersion})`);
     };
@@ -104,14 +109,14 @@ export class FakeCluster {
         precondition(current, o.metadata.resourceVersion);
         return this.put(o, 'kube', 'replace');
       },
-      patch: async (o: KubeObject, _pretty?: string, _dryRun?: string, _manager?: string, _force?: boolean, strategy?: string) => {
+      patch: async (o: Stored, _pretty?: string, _dryRun?: string, _manager?: string, _force?: boolean, strategy?: string) => {
         const current = existing(o);
         // Server-side apply by the objects' only manager: the object becomes what was applied (fields left
         // out are removed, as for a real field manager), keeping what the server owns.
         if (strategy === 'application/apply-patch+yaml') return this.put(current ? { ...o, metadata: { ...o.metadata, uid: current.metadata.uid }, status: current.status } : o, 'kube', 'apply');
         if (!current) return fail(404, 'NotFound', `${o.kind} ${o.metadata.name} not found`);
         precondition(current, o.metadata.resourceVersion);
-        return this.put(merge(current, o) as KubeObject, 'kube', 'patch');
+        return this.put(merge(current, o) as Stored, 'kube', 'patch');
       },
       delete: async (spec: KubeObject, ...rest: unknown[]) => {
         const current = existing(spec) ?? fail(404, 'NotFound', `${spec.kind} ${spec.metadata.name} not found`);

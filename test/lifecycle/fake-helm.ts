@@ -7,12 +7,13 @@
 // What a version does is in its values: `fake.start: false` never becomes ready (helm --wait fails, the
 // release is recorded failed); `fake.answer: 500` starts but answers 500; `fake.helmTest: fail` fails
 // `helm test`.
+import type { V1Secret } from '@kubernetes/client-node';
 import * as fs from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import YAML from 'yaml';
 import type { HelmResult } from '../../shared/helm/cli';
 import type { KubeObject } from '../../shared/kubernetes/client';
-import { decodeRelease } from '../../shared/helm/storage';
+import { decodeRelease, releaseOf } from '../../shared/helm/storage';
 import type { FakeCluster } from './fake-cluster';
 
 type Values = Record<string, unknown>;
@@ -75,19 +76,19 @@ export class FakeHelm {
     return { code: 0, stdout: '', stderr: '' };
   }
 
-  private records(release: string, namespace: string): KubeObject[] {
-    return this.cluster.list('v1', 'Secret', namespace, `owner=helm,name=${release}`).sort((a, b) => Number(b.metadata.labels!.version) - Number(a.metadata.labels!.version));
+  private records(release: string, namespace: string): Array<KubeObject<V1Secret>> {
+    return this.cluster.list<V1Secret>('v1', 'Secret', namespace, `owner=helm,name=${release}`).sort((a, b) => Number(b.metadata.labels!.version) - Number(a.metadata.labels!.version));
   }
 
   /** The values of the release's latest revision. */
   values(release: string, namespace: string): Values {
     const latest = this.records(release, namespace)[0];
-    return latest ? ((decodeRelease(latest.data.release) as { config?: Values }).config ?? {}) : {};
+    return latest ? ((decodeRelease(releaseOf(latest)) as { config?: Values }).config ?? {}) : {};
   }
 
   private upgrade(release: string, namespace: string, args: string[]): void {
     const history = this.records(release, namespace);
-    const latest = history[0] && decodeRelease(history[0].data.release);
+    const latest = history[0] && decodeRelease(releaseOf(history[0]));
     const config: Values = args.includes('--reuse-values') && latest ? structuredClone((latest as { config?: Values }).config ?? {}) : {};
     args.forEach((a, i) => a === '--values' && mergeValues(config, (YAML.parse(fs.readFileSync(args[i + 1], 'utf8')) as Values) ?? {}));
     const labels = Object.fromEntries((option(args, '--labels') ?? '').split(',').filter(Boolean).map((kv) => kv.split('=') as [string, string]));

@@ -6,6 +6,7 @@
 // that release's version, so a check run before its route was settled is answered by the wrong slot.
 // A version's values say how it answers: `fake.answer: 500` everywhere, `fake.productionAnswer: 500` only
 // once real users reach it (it passes the testers' checks and breaks under production traffic).
+import type { V1Deployment } from '@kubernetes/client-node';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type App, type Routing, type Slot, locate } from '../../shared/core/model';
@@ -61,7 +62,7 @@ export class FakeDataPlane {
     if (!slot) return { status: 404, body: 'default backend - 404' };
     const { release, namespace } = locate(this.app, slot);
     const values = this.helm.values(release, namespace);
-    const deployment = this.cluster.get('apps/v1', 'Deployment', namespace, release);
+    const deployment = this.cluster.get<V1Deployment>('apps/v1', 'Deployment', namespace, release);
     if (!deployment || !deployment.status?.readyReplicas) return { status: 503, body: 'no endpoints' };
     const version = String((values.image as { tag?: string } | undefined)?.tag ?? '?');
     const fake = (values.fake ?? {}) as { answer?: number; productionAnswer?: number };

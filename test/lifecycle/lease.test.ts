@@ -2,6 +2,7 @@
 // hand over and give back a lease, and that a holder whose lease is gone refuses its next write before it
 // reaches the cluster. The same rules against the emulated API server, with real time and skewed holder
 // clocks: test/cluster/lease.test.ts.
+import type { V1Lease } from '@kubernetes/client-node';
 import * as assert from 'node:assert/strict';
 import { KubeConfig } from '@kubernetes/client-node';
 import { acquireLease, LeaseLostError } from '../../shared/core/lease';
@@ -57,7 +58,7 @@ describe('app lease on the in-memory cluster', () => {
     const kube = new Kube(new KubeConfig());
     const lease = await acquireLease(kube, options());
     kube.setWriteGuard(() => lease.assertHeld());
-    const mine = cluster.get('coordination.k8s.io/v1', 'Lease', 'calc', 'calc-bluegreen')!;
+    const mine = cluster.get<V1Lease>('coordination.k8s.io/v1', 'Lease', 'calc', 'calc-bluegreen')!;
     cluster.put({ ...mine, spec: { ...mine.spec, holderIdentity: OTHER } }, undefined, 'replace');
     now += 60_000; // no renewal for the whole duration, on the holder's own clock
     const mark = journal.entries.length;

@@ -4,12 +4,13 @@
 // controller's no-endpoint status once the fence Ingress carrying that path is in the store, and every
 // other request as production would (200). The same verbs run against the emulated controllers, with
 // their delays, in test/integration/settle.test.ts and the lifecycle suites.
+import type { V1Ingress } from '@kubernetes/client-node';
 import * as assert from 'node:assert/strict';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { KubeConfig } from '@kubernetes/client-node';
 import { readRouteTrafficInputs } from '../../shared/inputs/read';
-import { Kube, type KubeObject } from '../../shared/kubernetes/client';
+import { Kube } from '../../shared/kubernetes/client';
 import type { Log } from '../../shared/report/log';
 import { managedAppGw } from '../../shared/routers/appgw/router';
 import { FENCE_PATH } from '../../shared/routers/fence';
@@ -25,7 +26,7 @@ const quiet: Log = { info: () => undefined, warn: () => undefined, step: (_t, bo
 async function fenceController(cluster: FakeCluster, noEndpoint: number): Promise<{ url: string; close(): Promise<void> }> {
   const server = http.createServer((req, res) => {
     const path = (req.url ?? '').split('?')[0];
-    const fenced = path.includes(FENCE_PATH) && cluster.list('networking.k8s.io/v1', 'Ingress', APP.namespace).some((i: KubeObject) => JSON.stringify(i.spec).includes(`"path":"${path}"`));
+    const fenced = path?.includes(FENCE_PATH) && cluster.list<V1Ingress>('networking.k8s.io/v1', 'Ingress', APP.namespace).some((i) => JSON.stringify(i.spec).includes(`"path":"${path}"`));
     res.writeHead(fenced ? noEndpoint : 200).end(fenced ? 'no endpoints' : 'production');
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));

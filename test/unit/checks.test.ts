@@ -50,7 +50,7 @@ describe('checks: runner', () => {
     server = http.createServer((req, res) => {
       seen.push({ url: req.url, host: req.headers.host, canary: req.headers.canary });
       const next = answers.length > 1 ? answers.shift()! : answers[0];
-      res.writeHead(next.status).end(next.body);
+      res.writeHead(next?.status).end(next?.body);
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -80,20 +80,20 @@ describe('checks: runner', () => {
     answers = [{ status: 200, body: 'version 1.0' }];
     const { ok, results } = await runChecks([{ check: parseCheck('GET /ping expect 200 contains 2.0'), target: target() }], { timeoutSeconds: 0.2, intervalSeconds: 0.05, log: () => {} });
     assert.equal(ok, false);
-    assert.match(results[0].detail, /without `2.0` in the body/);
+    assert.match(results[0]?.detail ?? '', /without `2.0` in the body/);
   });
 
   it('reports a connection failure as a failed check, not a crash', async () => {
     const { ok, results } = await runChecks([{ check: parseCheck('GET / expect 200'), target: { ...target(), baseUrl: 'http://127.0.0.1:9' } }], { timeoutSeconds: 1, intervalSeconds: 1, log: () => {} });
     assert.equal(ok, false);
-    assert.match(results[0].detail, /request failed: connect ECONNREFUSED/);
+    assert.match(results[0]?.detail ?? '', /request failed: connect ECONNREFUSED/);
   });
 
   it('sends a query string as written', async () => {
     answers = [{ status: 200, body: 'ok' }];
     const { ok } = await runChecks([{ check: parseCheck('GET /search?q=a%2Fb&page=2 expect 200'), target: target() }], { timeoutSeconds: 1, intervalSeconds: 1, log: () => {} });
     assert.equal(ok, true);
-    assert.equal(seen[0].url, '/canary/search?q=a%2Fb&page=2');
+    assert.equal(seen[0]?.url, '/canary/search?q=a%2Fb&page=2');
   });
 
   it('refuses at request time a path that resolves to another origin, requesting nothing', async () => {
@@ -150,7 +150,7 @@ describe('checks: deadlines', function () {
     const { ok, results } = await runChecks([{ check: parseCheck('GET /drip expect 200'), target: target() }], { timeoutSeconds: 2, intervalSeconds: 1, log: () => {} });
     const elapsed = Date.now() - started;
     assert.equal(ok, false);
-    assert.match(results[0].detail, /request failed: no complete answer within/);
+    assert.match(results[0]?.detail ?? '', /request failed: no complete answer within/);
     assert.ok(elapsed < 8000, `returned after ${elapsed} ms`);
   });
 
@@ -159,7 +159,7 @@ describe('checks: deadlines', function () {
     const { ok, results } = await runChecks([{ check: parseCheck('GET /silent expect 200'), target: target() }], { timeoutSeconds: 2, intervalSeconds: 1, log: () => {} });
     const elapsed = Date.now() - started;
     assert.equal(ok, false);
-    assert.match(results[0].detail, /no complete answer within 2 s/);
+    assert.match(results[0]?.detail ?? '', /no complete answer within 2 s/);
     assert.ok(elapsed < 8000, `returned after ${elapsed} ms`);
   });
 });

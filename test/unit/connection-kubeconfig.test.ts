@@ -65,7 +65,7 @@ describe('kubeconfig documents', () => {
     try {
       const file = writeKubeconfig(base(), dir);
       assert.equal(fs.statSync(file).mode & 0o777, 0o600);
-      assert.equal(parseKubeconfig(fs.readFileSync(file, 'utf8'), 'file').clusters[1].cluster['proxy-url'], 'http://proxy:3128');
+      assert.equal(parseKubeconfig(fs.readFileSync(file, 'utf8'), 'file').clusters[1]?.cluster['proxy-url'], 'http://proxy:3128');
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
@@ -80,7 +80,7 @@ describe('kubeconfig documents', () => {
     const config = base();
     config.users[0].user = { exec: { command: 'kubelogin' } };
     useBearerToken(config, 'u1', 'entra-token');
-    assert.deepEqual(config.users[0].user, { token: 'entra-token' });
+    assert.deepEqual(config.users[0]?.user, { token: 'entra-token' });
   });
 
   it('lists the secrets in users and auth-providers', () => {
@@ -96,18 +96,18 @@ describe('kubeconfig documents', () => {
     config.users[0].user = { 'client-key': '/abs/key.pem', exec: { command: 'kubelogin' } };
     config.users.push({ name: 'u2', user: { exec: { command: './bin/helper' }, tokenFile: 'token' } });
     makePathsAbsolute(config, '/home/me/.kube');
-    assert.equal(config.clusters[0].cluster['certificate-authority'], path.resolve('/home/me/.kube/certs/ca.crt'));
-    assert.equal(config.users[0].user['client-key'], '/abs/key.pem');
-    assert.deepEqual(config.users[0].user.exec, { command: 'kubelogin' });
-    assert.deepEqual(config.users[1].user, { exec: { command: path.resolve('/home/me/.kube/bin/helper') }, tokenFile: path.resolve('/home/me/.kube/token') });
+    assert.equal(config.clusters[0]?.cluster['certificate-authority'], path.resolve('/home/me/.kube/certs/ca.crt'));
+    assert.equal(config.users[0]?.user['client-key'], '/abs/key.pem');
+    assert.deepEqual(config.users[0]?.user.exec, { command: 'kubelogin' });
+    assert.deepEqual(config.users[1]?.user, { exec: { command: path.resolve('/home/me/.kube/bin/helper') }, tokenFile: path.resolve('/home/me/.kube/token') });
   });
 
   it('builds a service account kubeconfig; skip-TLS and CA are exclusive', () => {
     const withCa = serviceAccountKubeconfig({ server: 'https://k', token: 'tok', caData: 'Q0E=', namespace: 'web' });
-    assert.deepEqual(withCa.clusters[0].cluster, { server: 'https://k', 'certificate-authority-data': 'Q0E=' });
-    assert.equal(withCa.contexts[0].context.namespace, 'web');
+    assert.deepEqual(withCa.clusters[0]?.cluster, { server: 'https://k', 'certificate-authority-data': 'Q0E=' });
+    assert.equal(withCa.contexts[0]?.context.namespace, 'web');
     const skip = serviceAccountKubeconfig({ server: 'https://k', token: 'tok', caData: 'Q0E=', skipTlsVerify: true });
-    assert.deepEqual(skip.clusters[0].cluster, { server: 'https://k', 'insecure-skip-tls-verify': true });
+    assert.deepEqual(skip.clusters[0]?.cluster, { server: 'https://k', 'insecure-skip-tls-verify': true });
   });
 });
 

@@ -158,7 +158,7 @@ describe('connect: every connection type, run like the agent runs a task', funct
       const result = ok(outcome);
       assert.equal(result.describe, 'Kubernetes service connection (service account)');
       assert.equal(kubeTls.authorizations.at(-1), `Bearer ${token}`);
-      assert.equal(kubeconfigOf(result).clusters[0].cluster['certificate-authority-data'], ca.toString('base64'));
+      assert.equal(kubeconfigOf(result).clusters[0]?.cluster['certificate-authority-data'], ca.toString('base64'));
       assertSecretsMasked(outcome, [token]);
     });
 
@@ -172,7 +172,7 @@ describe('connect: every connection type, run like the agent runs a task', funct
       const outcome = await connectIn({ type: 'Kubernetes Service Connection', endpoint: 'envres' }, env);
       const result = ok(outcome);
       assert.equal(result.describe, 'Environment Kubernetes resource: AKS cluster rg/aks1, namespace web (service account)');
-      assert.equal(kubeconfigOf(result).contexts[0].context.namespace, 'web');
+      assert.equal(kubeconfigOf(result).contexts[0]?.context.namespace, 'web');
       assert.equal(kubeTls.authorizations.at(-1), `Bearer ${token}`);
       assertSecretsMasked(outcome, [token]);
     });
@@ -190,7 +190,7 @@ describe('connect: every connection type, run like the agent runs a task', funct
       const outcome = await connectIn(aksInputs('aks-local'), endpointEnv('arm', armConnection({ serviceprincipalid: SP.clientId, serviceprincipalkey: SP.secret, authenticationType: 'spnKey' })));
       const result = ok(outcome);
       assert.equal(result.describe, `AKS cluster rg/aks-local (user credentials, service principal ${SP.clientId} (client secret) in tenant ${TENANT})`);
-      assert.equal(kubeconfigOf(result).users[0].user.token, USER_TOKEN);
+      assert.equal(kubeconfigOf(result).users[0]?.user.token, USER_TOKEN);
       assert.equal(kube.authorizations.at(-1), `Bearer ${USER_TOKEN}`);
       const call = aks.calls.at(-1);
       assert.deepEqual([call?.action, call?.clientId, call?.status], ['listClusterUserCredential', SP.clientId, 200]);
@@ -238,18 +238,18 @@ describe('connect: every connection type, run like the agent runs a task', funct
       const result = ok(outcome);
       assert.match(result.describe, /^AKS cluster rg\/aks-entra \(user credentials, Entra ID token, /);
       const { users } = kubeconfigOf(result);
-      assert.deepEqual(Object.keys(users[0].user), ['token']);
-      const claims = claimsOf(String(users[0].user.token));
+      assert.deepEqual(Object.keys(users[0]?.user), ['token']);
+      const claims = claimsOf(String(users[0]?.user.token));
       assert.deepEqual([claims.appid, claims.aud, claims.scp], [SP.clientId, AKS_SERVER_APP_ID, `${AKS_SERVER_APP_ID}/.default`]);
-      assert.equal(kube.authorizations.at(-1), `Bearer ${String(users[0].user.token)}`);
-      assertSecretsMasked(outcome, [String(users[0].user.token), SP.secret]);
+      assert.equal(kube.authorizations.at(-1), `Bearer ${String(users[0]?.user.token)}`);
+      assertSecretsMasked(outcome, [String(users[0]?.user.token), SP.secret]);
     });
 
     it('admin credentials: plain admin user, no AKS server token requested', async () => {
       const issuedBefore = entra.issued.length;
       const result = ok(await connectIn(aksInputs('aks-entra', true), endpointEnv('arm', armConnection({ serviceprincipalid: SP.clientId, serviceprincipalkey: SP.secret }))));
       assert.match(result.describe, /\(admin credentials, service principal/);
-      assert.equal(kubeconfigOf(result).users[0].user.token, ADMIN_TOKEN);
+      assert.equal(kubeconfigOf(result).users[0]?.user.token, ADMIN_TOKEN);
       assert.equal(aks.calls.at(-1)?.action, 'listClusterAdminCredential');
       assert.ok(entra.issued.slice(issuedBefore).every((t) => t.scope !== `${AKS_SERVER_APP_ID}/.default`));
     });
@@ -293,7 +293,7 @@ describe('connect: every connection type, run like the agent runs a task', funct
       const outcome = await connectIn({ type: 'Kubeconfig File', kubeconfigFile: file, context: 'main' }, {});
       const result = ok(outcome);
       assert.equal(result.describe, `kubeconfig file ${file}`);
-      assert.equal(kubeconfigOf(result).clusters[0].cluster['certificate-authority'], path.join(dir, 'ca.crt'));
+      assert.equal(kubeconfigOf(result).clusters[0]?.cluster['certificate-authority'], path.join(dir, 'ca.crt'));
       assert.equal(fs.statSync(file).mode & 0o777, 0o644, 'the user\'s file is untouched');
       assertSecretsMasked(outcome, ['file-user-token-31415926']);
     });

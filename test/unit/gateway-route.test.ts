@@ -3,6 +3,7 @@
 import * as assert from 'node:assert/strict';
 import type { GatewayInputs } from '../../shared/inputs/read';
 import type { KubeObject } from '../../shared/kubernetes/client';
+import type { HTTPRoute, ParentRef } from '../../shared/routers/gateway/models';
 import type { App, Routing } from '../../shared/core/model';
 import {
   type RoutePlan,
@@ -28,7 +29,7 @@ const ports = { blue: 80, green: 8080 };
 const route = (app: App, plan: RoutePlan, gateway = gw) => desiredRoute(app, gateway, match, plan, ports);
 
 /** The route as the API server returns it: generation and the controller's status. */
-function live(object: KubeObject, generation: number, parents: Array<{ ref?: object; accepted?: [string, string, number?]; resolved?: [string, string, number?] }>): KubeObject {
+function live(object: KubeObject<HTTPRoute>, generation: number, parents: Array<{ ref?: ParentRef; accepted?: [string, string, number?]; resolved?: [string, string, number?] }>): KubeObject<HTTPRoute> {
   const cond = (type: string, c: [string, string, number?] | undefined) =>
     c ? [{ type, status: c[0], reason: c[1], message: `${type} says ${c[1]}`, observedGeneration: c[2] ?? generation }] : [];
   return {
@@ -61,23 +62,23 @@ describe('Gateway API router: the HTTPRoute', () => {
       const spec = route(shared, { production: 'blue', percent: 0 }).spec;
       assert.deepEqual(spec.parentRefs, [{ group: 'gateway.networking.k8s.io', kind: 'Gateway', namespace: 'infra', name: 'public', sectionName: 'http' }]);
       assert.deepEqual(spec.hostnames, ['calc.contoso.com']);
-      assert.deepEqual(spec.rules[0].matches, [{ path: { type: 'PathPrefix', value: '/' }, headers: [{ type: 'Exact', name: 'canary', value: 'always' }] }]);
-      assert.deepEqual(spec.rules[0].backendRefs, [{ group: '', kind: 'Service', namespace: 'calc', name: 'calc-slot-blue', port: 80, weight: 1 }]);
-      assert.deepEqual(spec.rules[1].matches, [{ path: { type: 'PathPrefix', value: '/' } }]);
-      assert.deepEqual(spec.rules[1].backendRefs, [{ group: '', kind: 'Service', namespace: 'calc', name: 'calc-slot-blue', port: 80, weight: 100 }]);
+      assert.deepEqual(spec.rules[0]?.matches, [{ path: { type: 'PathPrefix', value: '/' }, headers: [{ type: 'Exact', name: 'canary', value: 'always' }] }]);
+      assert.deepEqual(spec.rules[0]?.backendRefs, [{ group: '', kind: 'Service', namespace: 'calc', name: 'calc-slot-blue', port: 80, weight: 1 }]);
+      assert.deepEqual(spec.rules[1]?.matches, [{ path: { type: 'PathPrefix', value: '/' } }]);
+      assert.deepEqual(spec.rules[1]?.backendRefs, [{ group: '', kind: 'Service', namespace: 'calc', name: 'calc-slot-blue', port: 80, weight: 100 }]);
     });
     it('staged at 30 %: testers to staging, users split 70/30 across both slots', () => {
       const spec = route(shared, { production: 'blue', staging: 'green', percent: 30 }).spec;
-      assert.deepEqual(spec.rules[0].backendRefs.map((b: { name: string }) => b.name), ['calc-slot-green']);
-      assert.deepEqual(spec.rules[1].backendRefs.map((b: { name: string; weight: number; port: number }) => [b.name, b.weight, b.port]), [['calc-slot-blue', 70, 80], ['calc-slot-green', 30, 8080]]);
+      assert.deepEqual(spec.rules[0]?.backendRefs?.map((b) => b.name), ['calc-slot-green']);
+      assert.deepEqual(spec.rules[1]?.backendRefs?.map((b) => [b.name, b.weight, b.port]), [['calc-slot-blue', 70, 80], ['calc-slot-green', 30, 8080]]);
     });
     it('per-slot namespaces: each backendRef names its slot namespace; the route lives in the home namespace', () => {
       const r = route(perSlot, { production: 'blue', staging: 'green', percent: 0 });
       assert.equal(r.metadata.namespace, 'blue-calc');
-      assert.deepEqual(r.spec.rules[1].backendRefs.map((b: { namespace: string }) => b.namespace), ['blue-calc', 'green-calc']);
+      assert.deepEqual(r.spec.rules[1]?.backendRefs?.map((b) => b.namespace), ['blue-calc', 'green-calc']);
     });
     it('a percentage without a staged slot is ignored (weights stay 100)', () => {
-      assert.equal(route(shared, { production: 'green', percent: 40 }).spec.rules[1].backendRefs[0].weight, 100);
+      assert.equal(route(shared, { production: 'green', percent: 40 }).spec.rules[1]?.backendRefs?.[0]?.weight, 100);
     });
     it('the ReferenceGrant allows exactly the route namespace to reach exactly the slot Service', () => {
       const g = referenceGrant(perSlot, 'green');
@@ -107,14 +108,16 @@ describe('Gateway API router: the HTTPRoute', () => {
     it('no route: nothing serves', () => assert.deepEqual(routingOf(shared, undefined), { production: undefined, staging: undefined, stagingPercent: 0 }));
     it('without a header rule: the heavier backend is production; a tie names none', () => {
       const r = route(shared, { production: 'blue', staging: 'green', percent: 30 });
-      const noHeader = (weights: [number, number]) => ({ ...r, spec: { ...r.spec, rules: [{ ...r.spec.rules[1], backendRefs: r.spec.rules[1].backendRefs.map((b: object, i: number) => ({ ...b, weight: weights[i] })) }] } });
+      const noHeader = (weights: [number, number]) => ({ ...r, spec: { ...r.spec, rules: [{ ...r.spec.rules[1], backendRefs: (r.spec.rules[1]?.backendRefs ?? []).map((b, i) => ({ ...b, weight: weights[i] })) }] } });
       assert.equal(routingOf(shared, noHeader([70, 30])).production, 'blue');
       assert.equal(routingOf(shared, noHeader([20, 80])).production, 'green');
       assert.equal(routingOf(shared, noHeader([50, 50])).production, undefined);
     });
     it('backendRefs that are not our slot Services are ignored', () => {
       const r = route(shared, { production: 'blue', percent: 0 });
-      r.spec.rules[1].backendRefs.push({ name: 'calc-blue', port: 80, weight: 100 }, { name: 'calc-slot-green', namespace: 'elsewhere', weight: 100 });
+      const defaults = r.spec.rules[1];
+      assert.ok(defaults?.backendRefs);
+      defaults.backendRefs.push({ name: 'calc-blue', port: 80, weight: 100 }, { name: 'calc-slot-green', namespace: 'elsewhere', weight: 100 });
       assert.equal(routingOf(shared, r).production, 'blue');
       assert.deepEqual(referencedSlots(shared, r), ['blue']);
     });

@@ -156,7 +156,7 @@ describe('plans: Rollback', () => {
     assert.deepEqual(kinds(plan.actions), ['expose', 'settle', 'validate', 'begin-promotion', 'switch', 'settle', 'confirm', 'end-promotion', 'expose', 'settle']);
     assert.deepEqual(plan.actions[3], { do: 'begin-promotion', to: 'blue', from: 'green', rollback: true });
     assert.equal(plan.actions.filter((a) => a.do === 'switch').length, 1, 'one routing write moves production');
-    assert.match(plan.notes[0], /back from slot green .* to slot blue .*in production since run r1/);
+    assert.match(plan.notes[0] ?? '', /back from slot green .* to slot blue .*in production since run r1/);
   });
   it('remove: the version rolled back from is retired (drained, uninstalled) after the confirmation', () => {
     assert.deepEqual(kinds(planRollback(kept(), 'r9', 'remove').actions).slice(-1), ['retire']);

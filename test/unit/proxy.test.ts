@@ -118,18 +118,18 @@ describe('proxy: what each client is told', () => {
   it('kubeconfig: proxy-url with percent-encoded credentials on the current cluster only', () => {
     const config = kubeconfig({ server: 'https://aks-prod.hcp.westeurope.azmk8s.io:443' });
     assert.equal(applyToKubeconfig(proxyOf(), config), 'set');
-    assert.equal(config.clusters[0].cluster['proxy-url'], 'http://svc-build:p%40ss%3Aw%2Frd%251@proxy.contoso.com:3128');
-    assert.equal(new URL(String(config.clusters[0].cluster['proxy-url'])).password, encodeURIComponent('p@ss:w/rd%1'));
-    assert.equal(config.clusters[1].cluster['proxy-url'], undefined);
+    assert.equal(config.clusters[0]?.cluster['proxy-url'], 'http://svc-build:p%40ss%3Aw%2Frd%251@proxy.contoso.com:3128');
+    assert.equal(new URL(String(config.clusters[0]?.cluster['proxy-url'])).password, encodeURIComponent('p@ss:w/rd%1'));
+    assert.equal(config.clusters[1]?.cluster['proxy-url'], undefined);
   });
 
   it('kubeconfig: a cluster with its own proxy-url keeps it; a bypassed server gets none', () => {
     const own = kubeconfig({ server: 'https://k:6443', 'proxy-url': 'socks5://jump:1080' });
     assert.equal(applyToKubeconfig(proxyOf(), own), 'own');
-    assert.equal(own.clusters[0].cluster['proxy-url'], 'socks5://jump:1080');
+    assert.equal(own.clusters[0]?.cluster['proxy-url'], 'socks5://jump:1080');
     const internal = kubeconfig({ server: 'https://api.internal.contoso.com:6443' });
     assert.equal(applyToKubeconfig(proxyOf(), internal), 'bypassed');
-    assert.equal(internal.clusters[0].cluster['proxy-url'], undefined);
+    assert.equal(internal.clusters[0]?.cluster['proxy-url'], undefined);
     assert.equal(applyToKubeconfig(undefined, internal), 'none');
   });
 
@@ -163,7 +163,7 @@ describe('proxy: what each client is told', () => {
       const env = new Helm('helm', { kubeconfig: '/k', workDir: '/w', env: helmProxyEnv(proxyOf([]), 'https://aks:443').env }).env();
       assert.equal(env.https_proxy, undefined);
       assert.equal(env.no_proxy, undefined);
-      assert.match(env.HTTP_PROXY, /proxy\.contoso\.com:3128/);
+      assert.match(env.HTTP_PROXY ?? '', /proxy\.contoso\.com:3128/);
       assert.equal(new Helm('helm', { kubeconfig: '/k', workDir: '/w' }).env().https_proxy, 'http://old:1', 'no agent proxy: the machine\'s variables stay');
     } finally {
       restoreEnv(saved);

@@ -42,7 +42,7 @@ describe('chart registry credentials: config files', () => {
   it("the registry config is Docker's config.json with base64 user:password under the host (Docker Hub also under its index URL)", () => {
     const config = JSON.parse(registryConfigText('myacr.azurecr.io', CREDS)) as { auths: Record<string, { auth: string }> };
     assert.deepEqual(Object.keys(config.auths), ['myacr.azurecr.io']);
-    assert.equal(Buffer.from(config.auths['myacr.azurecr.io'].auth, 'base64').toString('utf8'), `${CREDS.username}:${CREDS.password}`);
+    assert.equal(Buffer.from(config.auths['myacr.azurecr.io']?.auth, 'base64').toString('utf8'), `${CREDS.username}:${CREDS.password}`);
     const hub = JSON.parse(registryConfigText('registry-1.docker.io', CREDS)) as { auths: Record<string, unknown> };
     assert.deepEqual(Object.keys(hub.auths), ['registry-1.docker.io', 'https://index.docker.io/v1/']);
   });
@@ -60,7 +60,7 @@ describe('chart registry credentials: config files', () => {
     const oci: ChartInputs = { chart: 'oci://myacr.azurecr.io/helm/calc', version: '1.0.0' };
     const registry = writeChartAccess(work, oci, { ...CREDS, source: 'user deployer' });
     assert.deepEqual(Object.keys(registry.env), ['HELM_REGISTRY_CONFIG']);
-    assert.ok(registry.env.HELM_REGISTRY_CONFIG.startsWith(`${work}${path.sep}`));
+    assert.ok(registry.env.HELM_REGISTRY_CONFIG?.startsWith(`${work}${path.sep}`));
     assert.equal(fs.statSync(registry.env.HELM_REGISTRY_CONFIG).mode & 0o777, 0o600);
     assert.equal(registry.repoName, undefined);
     assert.equal(registry.describe, 'registry myacr.azurecr.io with the credentials of user deployer');
@@ -70,7 +70,7 @@ describe('chart registry credentials: config files', () => {
     const repository = writeChartAccess(work, repo, { ...CREDS, source: 'user deployer' });
     assert.deepEqual(Object.keys(repository.env).sort(), ['HELM_REPOSITORY_CACHE', 'HELM_REPOSITORY_CONFIG']);
     assert.equal(fs.statSync(repository.env.HELM_REPOSITORY_CONFIG).mode & 0o777, 0o600);
-    assert.ok(repository.env.HELM_REPOSITORY_CACHE.startsWith(`${work}${path.sep}`));
+    assert.ok(repository.env.HELM_REPOSITORY_CACHE?.startsWith(`${work}${path.sep}`));
     assert.equal(repository.repoName, PRIVATE_REPO_NAME);
   });
 });

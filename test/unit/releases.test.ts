@@ -4,7 +4,7 @@ import * as assert from 'node:assert/strict';
 import { gzipSync } from 'node:zlib';
 import type { Kube, KubeObject, ObjectRef } from '../../shared/kubernetes/client';
 import { locate } from '../../shared/core/model';
-import { type HelmDriver, decodeRelease, discardPendingRevision, helmDriver, readReleases, toRecord } from '../../shared/helm/storage';
+import { type HelmDriver, type HelmRecord, decodeRelease, discardPendingRevision, helmDriver, readReleases, toRecord } from '../../shared/helm/storage';
 
 const location = locate({ name: 'calc', namespace: 'calc', layout: 'shared' }, 'green');
 
@@ -19,7 +19,7 @@ interface Revision {
 /** helm's text: base64(gzip(json)); a Secret's data adds Kubernetes' base64 layer. */
 const helmText = (release: object) => gzipSync(Buffer.from(JSON.stringify(release))).toString('base64');
 
-function stored(r: Revision, driver: HelmDriver = 'secret'): KubeObject {
+function stored(r: Revision, driver: HelmDriver = 'secret'): HelmRecord & { data: { release: string } } {
   const release = {
     name: location.release,
     namespace: location.namespace,
@@ -59,6 +59,7 @@ describe('releases: the displayed version and the secret-version label', () => {
   it("says 'unknown' when the chart has no appVersion (not the chart's default values)", () => {
     const [record] = history({ version: 1, description: 'Install complete', config: secretVersion, labels: { 'bluegreen-version': 'secret' } });
     const bare = { name: 'x', namespace: 'n', version: 1, chart: { metadata: { version: '1.0.0' }, values: { version: 'default' } }, config: secretVersion };
+    assert.ok(record);
     record.data.release = Buffer.from(helmText(bare)).toString('base64');
     assert.equal(toRecord(location, [record]).version, 'unknown');
   });
@@ -98,7 +99,9 @@ describe('releases: the revision Deploy installed', () => {
   });
   it('decodes only down to the revision it needs', () => {
     const records = history({ version: 3, description: routing('RouteTraffic') }, { version: 2, description: deployed }, { version: 1, description: deployed });
-    records[2].data.release = 'not helm data';
+    const oldest = records[2];
+    assert.ok(oldest);
+    oldest.data.release = 'not helm data';
     assert.equal(toRecord(location, records).deployRevision, 2);
   });
   it('is the oldest stored revision when helm kept only re-renders (--history-max)', () => {

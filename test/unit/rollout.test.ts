@@ -95,7 +95,7 @@ describe('rollout watcher', function () {
     await watchRollout({ kube, target, rules: { ...RULES, restarts: 1, seconds: 0, unschedulableSeconds: 0 }, helmTimeout: '10m', info: (l) => lines.push(l), pollMs: 20, progressMs: 100 }, helm.run);
     assert.equal(helm.calls.aborted, false);
     assert.ok(lines.length >= 1, 'at least one progress line in 300 ms at one per 100 ms');
-    assert.match(lines[0], /^ {2}\[\d+ s\] calc-green: 0\/2 ready; waiting: calc-green-new Running \(not ready\)$/);
+    assert.match(lines[0] ?? '', /^ {2}\[\d+ s\] calc-green: 0\/2 ready; waiting: calc-green-new Running \(not ready\)$/);
   });
 
   it('returns when helm does, not at the next poll (a 10-minute poll would outlast this test\'s timeout)', async () => {

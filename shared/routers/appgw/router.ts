@@ -2,11 +2,13 @@
 // `/canary/...` (a second Ingress whose backend-path-prefix strips the prefix); there is no header,
 // cookie or weight routing, so a percentage of users is impossible (capabilities.ts). Every change is an ARM update of
 // the gateway (tens of seconds): settling observes a fence (fence.ts), and old pods keep serving through the update.
-import type { KubeObject } from '../../kubernetes/client';
+import type { V1Ingress } from '@kubernetes/client-node';
+import type { KubeObject, ObjectMeta } from '../../kubernetes/client';
 import { CANARY_PREFIX } from '../capabilities';
 import type { Slot } from '../../core/model';
 import { type ChartFlavour, ChartIngressRouter } from '../chart';
 import { type IngressFlavour, ManagedIngressRouter } from '../ingress';
+import { ingressHost } from '../fence';
 import type { RouterContext } from '../router';
 
 const A = 'appgw.ingress.kubernetes.io/';
@@ -18,8 +20,9 @@ function drainAnnotations(): Record<string, string> {
   return { [`${A}connection-draining`]: 'true', [`${A}connection-draining-timeout`]: '30' };
 }
 
-function ingress(ctx: RouterContext, metadata: KubeObject['metadata'], service: string, port: number, path: string, pathType: string, annotations: Record<string, string>): KubeObject {
-  const { host, tlsSecret } = ctx.inputs;
+function ingress(ctx: RouterContext, metadata: ObjectMeta, service: string, port: number, path: string, pathType: string, annotations: Record<string, string>): KubeObject<V1Ingress> {
+  const { tlsSecret } = ctx.inputs;
+  const host = ingressHost(ctx);
   return {
     apiVersion: 'networking.k8s.io/v1',
     kind: 'Ingress',
@@ -32,7 +35,7 @@ function ingress(ctx: RouterContext, metadata: KubeObject['metadata'], service: 
   };
 }
 
-const isCanaryPath = (i: KubeObject) => (i.spec?.rules ?? []).some((r: { http?: { paths?: Array<{ path?: string }> } }) => (r.http?.paths ?? []).some((p) => p.path?.startsWith(CANARY_PREFIX)));
+const isCanaryPath = (i: KubeObject<V1Ingress>) => (i.spec?.rules ?? []).some((r) => (r.http?.paths ?? []).some((p) => p.path?.startsWith(CANARY_PREFIX)));
 
 export const appgwFlavour: IngressFlavour = {
   product: 'App Gateway (AGIC)',

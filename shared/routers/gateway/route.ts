@@ -8,8 +8,11 @@
 // ResolvedRefs False and its share of requests into 500s, even at weight 0 on some implementations.
 import type { GatewayInputs } from '../../inputs/read';
 import type { KubeObject } from '../../kubernetes/client';
+import type { BackendRef, Condition, HTTPRoute, HTTPRouteSpec, ParentRef, ReferenceGrant, RouteParentStatus, Rule } from './models';
 import { type App, type Routing, type Slot, SLOTS, homeNamespace, locate } from '../../core/model';
 import { ownedMetadata } from '../objects';
+
+export type { Condition, HTTPRoute, ParentRef } from './models';
 
 export const GATEWAY_GROUP = 'gateway.networking.k8s.io';
 export const GATEWAY_API = `${GATEWAY_GROUP}/v1`;
@@ -29,43 +32,6 @@ export interface RouteMatch {
   path: string;
   header: string;
   headerValue: string;
-}
-
-export interface ParentRef {
-  group?: string;
-  kind?: string;
-  namespace?: string;
-  name: string;
-  sectionName?: string;
-  port?: number;
-}
-
-interface BackendRef {
-  group?: string;
-  kind?: string;
-  namespace?: string;
-  name: string;
-  port?: number;
-  weight?: number;
-}
-
-interface Rule {
-  matches?: Array<{ headers?: unknown[] }>;
-  backendRefs?: BackendRef[];
-}
-
-export interface Condition {
-  type: string;
-  status: string;
-  reason?: string;
-  message?: string;
-  observedGeneration?: number;
-}
-
-interface RouteParentStatus {
-  parentRef: ParentRef;
-  controllerName?: string;
-  conditions?: Condition[];
 }
 
 /** The route lives with the app's other task-owned objects: `<namespace>` (shared) or `blue-<namespace>` (perSlot). */
@@ -105,7 +71,7 @@ function backendRef(app: App, slot: Slot, port: number, weight?: number): Backen
 }
 
 /** The HTTPRoute for a plan; `ports` holds the port of each referenced slot's Service. */
-export function desiredRoute(app: App, gateway: GatewayInputs, match: RouteMatch, plan: RoutePlan, ports: Partial<Record<Slot, number>>): KubeObject {
+export function desiredRoute(app: App, gateway: GatewayInputs, match: RouteMatch, plan: RoutePlan, ports: Partial<Record<Slot, number>>): KubeObject<HTTPRoute> & { spec: Required<HTTPRouteSpec> } {
   const port = (slot: Slot) => {
     const p = ports[slot];
     if (p === undefined) throw new Error(`internal: no port for slot ${slot}`);
@@ -132,7 +98,7 @@ export function desiredRoute(app: App, gateway: GatewayInputs, match: RouteMatch
 }
 
 /** The ReferenceGrant that lets the route (in the home namespace) reach a slot's Service in another namespace. */
-export function referenceGrant(app: App, slot: Slot): KubeObject {
+export function referenceGrant(app: App, slot: Slot): KubeObject<ReferenceGrant> {
   const namespace = locate(app, slot).namespace;
   return {
     apiVersion: REFERENCEGRANT_API,
@@ -145,7 +111,7 @@ export function referenceGrant(app: App, slot: Slot): KubeObject {
   };
 }
 
-const rulesOf = (route: KubeObject | undefined): Rule[] => route?.spec?.rules ?? [];
+const rulesOf = (route: KubeObject<HTTPRoute> | undefined): Rule[] => route?.spec?.rules ?? [];
 const isHeaderRule = (rule: Rule) => (rule.matches ?? []).some((m) => (m.headers ?? []).length > 0);
 
 function slotOf(app: App, ref: BackendRef | undefined): Slot | undefined {
@@ -155,7 +121,7 @@ function slotOf(app: App, ref: BackendRef | undefined): Slot | undefined {
 }
 
 /** Every slot the route sends anything to (testers included). */
-export function referencedSlots(app: App, route: KubeObject | undefined): Slot[] {
+export function referencedSlots(app: App, route: KubeObject<HTTPRoute> | undefined): Slot[] {
   const slots = rulesOf(route).flatMap((r) => (r.backendRefs ?? []).map((b) => slotOf(app, b)));
   return SLOTS.filter((s) => slots.includes(s));
 }
@@ -166,7 +132,7 @@ export function referencedSlots(app: App, route: KubeObject | undefined): Slot[]
  * the backend with the highest weight (a tie: none). Staging is the header rule's target when it is not
  * production; its percent is its share of the default rule's weights.
  */
-export function routingOf(app: App, route: KubeObject | undefined): Routing {
+export function routingOf(app: App, route: KubeObject<HTTPRoute> | undefined): Routing {
   const rules = rulesOf(route);
   const header = rules.find(isHeaderRule);
   const defaults = rules.find((r) => !isHeaderRule(r));
@@ -176,13 +142,13 @@ export function routingOf(app: App, route: KubeObject | undefined): Routing {
     return slot ? [{ slot, weight: b.weight ?? 1 }] : [];
   });
   let production: Slot | undefined;
-  if (users.length === 1) production = users[0].slot;
+  if (users.length === 1) production = users[0]?.slot;
   else if (users.length > 1) {
     const others = users.filter((u) => u.slot !== tester);
-    if (others.length === 1) production = others[0].slot;
+    if (others.length === 1) production = others[0]?.slot;
     else {
-      const sorted = [...users].sort((a, b) => b.weight - a.weight);
-      production = sorted[0].weight > sorted[1].weight ? sorted[0].slot : undefined;
+      const [heaviest, next] = [...users].sort((a, b) => b.weight - a.weight);
+      production = heaviest && next && heaviest.weight > next.weight ? heaviest.slot : undefined;
     }
   }
   const staging = tester !== undefined && tester !== production ? tester : undefined;
@@ -195,7 +161,7 @@ export type RouteVerdict =
   | { state: 'pending'; why: string }
   | { state: 'refused'; condition: 'Accepted' | 'ResolvedRefs'; reason: string; message: string };
 
-const parentsOf = (route: KubeObject): RouteParentStatus[] => route.status?.parents ?? [];
+const parentsOf = (route: KubeObject<HTTPRoute>): RouteParentStatus[] => route.status?.parents ?? [];
 
 /** A condition speaks for the route's current spec only when it observed the current generation. */
 function current(condition: Condition | undefined, generation: number): condition is Condition {
@@ -203,7 +169,7 @@ function current(condition: Condition | undefined, generation: number): conditio
 }
 
 /** What the Gateway's controller says about the route's current generation through `parent`. */
-export function routeVerdict(route: KubeObject, parent: ParentRef): RouteVerdict {
+export function routeVerdict(route: KubeObject<HTTPRoute>, parent: ParentRef): RouteVerdict {
   const routeNs = route.metadata.namespace ?? '';
   const generation = route.metadata.generation ?? 0;
   const entries = parentsOf(route).filter((p) => sameParent(p.parentRef, parent, routeNs));
@@ -220,7 +186,7 @@ export function routeVerdict(route: KubeObject, parent: ParentRef): RouteVerdict
 }
 
 /** Parents whose controller accepts the route's current generation (the Gateways production flows through). */
-export function acceptingParents(route: KubeObject): ParentRef[] {
+export function acceptingParents(route: KubeObject<HTTPRoute>): ParentRef[] {
   const generation = route.metadata.generation ?? 0;
   return parentsOf(route)
     .filter((p) => p.conditions?.some((c) => c.type === 'Accepted' && c.status === 'True' && current(c, generation)))
@@ -233,7 +199,7 @@ export function acceptingParents(route: KubeObject): ParentRef[] {
  * task: that would move production in one step, with no check and no way back. A route its Gateway
  * refuses is refused again unless the inputs change what the Gateway judges (parent or host names).
  */
-export function preflightProblem(route: KubeObject | undefined, gateway: GatewayInputs): string | undefined {
+export function preflightProblem(route: KubeObject<HTTPRoute> | undefined, gateway: GatewayInputs): string | undefined {
   if (!route) return undefined;
   const routeNs = route.metadata.namespace ?? '';
   const name = `HTTPRoute ${routeNs}/${route.metadata.name}`;
@@ -245,13 +211,14 @@ export function preflightProblem(route: KubeObject | undefined, gateway: Gateway
       'moving the route to another Gateway would move production at once. Nothing was changed. Check the gateway inputs; to move on purpose, see "Moving to another Gateway" in docs/gateway.md.'
     );
   }
-  const liveHosts: string[] = route.spec?.hostnames ?? [];
+  const liveHosts = route.spec?.hostnames ?? [];
   const dropped = liveHosts.filter((h) => !gateway.hostnames.includes(h.toLowerCase()));
   if (serving.length && dropped.length) {
     return `${name} serves host name(s) ${dropped.join(', ')}, which this run's hostnames (${gateway.hostnames.join(', ')}) leave out; production would stop answering there. Nothing was changed. Add them to the hostnames input, or remove them from the route by hand first.`;
   }
-  const liveParents: ParentRef[] = route.spec?.parentRefs ?? [];
-  const sameJudgement = liveParents.length === 1 && sameParent(liveParents[0], wanted, routeNs) && !dropped.length && gateway.hostnames.every((h) => liveHosts.includes(h));
+  const liveParents = route.spec?.parentRefs ?? [];
+  const [onlyParent] = liveParents;
+  const sameJudgement = liveParents.length === 1 && onlyParent !== undefined && sameParent(onlyParent, wanted, routeNs) && !dropped.length && gateway.hostnames.every((h) => liveHosts.includes(h));
   const verdict = routeVerdict(route, wanted);
   if (sameJudgement && verdict.state === 'refused' && verdict.condition === 'Accepted') {
     return `${describeParent(wanted, routeNs)} refuses ${name}: Accepted is False (${verdict.reason}: ${verdict.message}). ${advice(verdict.reason)} Nothing was changed.`;

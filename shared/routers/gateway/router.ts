@@ -5,10 +5,12 @@
 // the route's status whether it took the change (Accepted, ResolvedRefs), and the data plane follows.
 import type { CheckTarget } from '../../checks/http';
 import type { GatewayInputs } from '../../inputs/read';
-import { type KubeObject, KubeError, describeRef } from '../../kubernetes/client';
+import { type KubeObject, KubeError, type ObjectMeta, describeRef } from '../../kubernetes/client';
 import { type Routing, type Slot, locate } from '../../core/model';
 import { Fence, type FenceFlavour } from '../fence';
-import { assertOwnable, ensure, isOwned, type ServicePort, slotServicePorts, stableService } from '../objects';
+import { assertOwnable, ensure, isOwned, type OwnedObject, type ServicePorts, isNonEmpty, servicePortOf, slotServicePorts, stableService } from '../objects';
+import type { Gateway, HTTPRoute } from './models';
+import type { V1Service } from '@kubernetes/client-node';
 import {
   GATEWAY_API,
   HTTPROUTE_API,
@@ -82,8 +84,8 @@ export class GatewayRouter implements Router {
     return { apiVersion: HTTPROUTE_API, kind: 'HTTPRoute', namespace: routeNamespace(this.app), name: routeName(this.app) };
   }
 
-  private liveRoute(): Promise<KubeObject | undefined> {
-    return this.ctx.kube.get(this.routeRef);
+  private liveRoute(): Promise<KubeObject<HTTPRoute> | undefined> {
+    return this.ctx.kube.get<HTTPRoute>(this.routeRef);
   }
 
   async observe(): Promise<Routing> {
@@ -119,7 +121,7 @@ export class GatewayRouter implements Router {
    * task): the share of requests it gets fails. Restore the objects the task owns before going on, or
    * fail with the Gateway's reason.
    */
-  private async restoreBackends(route: KubeObject, reason: string): Promise<void> {
+  private async restoreBackends(route: KubeObject<HTTPRoute>, reason: string): Promise<void> {
     const parent = describeParent(parentRefOf(this.gateway));
     this.ctx.log.warn(`${parent} reports ResolvedRefs False for ${describeRef(this.routeRef)} (${reason}): restoring the Services and ReferenceGrants the task owns.`);
     try {
@@ -133,9 +135,9 @@ export class GatewayRouter implements Router {
   /** Before the first route is written: a missing Gateway is a typo, said before anything is installed. */
   private async checkGatewayExists(): Promise<void> {
     const ref = { apiVersion: GATEWAY_API, kind: 'Gateway', namespace: this.gateway.namespace, name: this.gateway.name };
-    let gateway: KubeObject | undefined;
+    let gateway: KubeObject<Gateway> | undefined;
     try {
-      gateway = await this.ctx.kube.get(ref);
+      gateway = await this.ctx.kube.get<Gateway>(ref);
     } catch (err) {
       if (err instanceof KubeError && err.code === 403) {
         this.ctx.log.info(`  Cannot read ${describeRef(ref)} (forbidden): its controller's verdict on the route will tell.`);
@@ -148,7 +150,7 @@ export class GatewayRouter implements Router {
     }
     if (!gateway) throw new Error(`${describeRef(ref)} does not exist: check the inputs gatewayName and gatewayNamespace. Nothing was changed.`);
     const section = this.gateway.sectionName;
-    const listeners: Array<{ name?: string }> = gateway.spec?.listeners ?? [];
+    const listeners = gateway.spec?.listeners ?? [];
     if (section && !listeners.some((l) => l.name === section)) {
       throw new Error(`${describeRef(ref)} has no listener named ${section} (it has ${listeners.map((l) => l.name).join(', ') || 'none'}): check the input gatewaySection. Nothing was changed.`);
     }
@@ -300,9 +302,9 @@ export class GatewayRouter implements Router {
     const location = locate(this.app, slot);
     const name = slotServiceName(this.app, slot);
     const { podSelectorLabel, servicePort } = this.ctx.inputs;
-    const live = fromChart ? undefined : await this.ctx.kube.get({ apiVersion: 'v1', kind: 'Service', namespace: location.namespace, name });
-    const ports: ServicePort[] =
-      live && isOwned(live, this.app) && live.spec?.ports?.length ? live.spec.ports : await slotServicePorts(this.ctx.kube, location, podSelectorLabel, servicePort);
+    const live = fromChart ? undefined : await this.ctx.kube.get<V1Service>({ apiVersion: 'v1', kind: 'Service', namespace: location.namespace, name });
+    const livePorts = live && isOwned(live, this.app) ? (live.spec?.ports ?? []).map(servicePortOf) : [];
+    const ports: ServicePorts = isNonEmpty(livePorts) ? livePorts : await slotServicePorts(this.ctx.kube, location, podSelectorLabel, servicePort);
     await this.write(stableService(this.app, location.namespace, name, podSelectorLabel, location.release, ports), `Service ${location.namespace}/${name} selects the pods of ${location.release}`, true);
     if (location.namespace !== routeNamespace(this.app)) {
       await this.write(referenceGrant(this.app, slot), `ReferenceGrant in ${location.namespace} lets the route in ${routeNamespace(this.app)} reach Service ${name}`, true);
@@ -316,7 +318,7 @@ export class GatewayRouter implements Router {
   }
 
   /** `quiet`: say nothing when the object already matched (the slot Services and grants, checked on every route write). */
-  private async write(object: KubeObject, what: string, quiet = false): Promise<boolean> {
+  private async write(object: OwnedObject, what: string, quiet = false): Promise<boolean> {
     const wrote = await ensure(this.ctx.kube, this.app, object);
     if (wrote || !quiet) this.ctx.log.info(wrote ? `  ${what}` : `  ${what} (already so)`);
     return wrote;
@@ -324,7 +326,7 @@ export class GatewayRouter implements Router {
 }
 
 /** The fence as its own HTTPRoute on the app's Gateway and host names: one Exact path to the fence Service. */
-function fenceRoute(gateway: GatewayInputs, metadata: KubeObject['metadata'], path: string, service: string, port: number): KubeObject {
+function fenceRoute(gateway: GatewayInputs, metadata: ObjectMeta, path: string, service: string, port: number): KubeObject<HTTPRoute> {
   return {
     apiVersion: HTTPROUTE_API,
     kind: 'HTTPRoute',

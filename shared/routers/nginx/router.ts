@@ -3,14 +3,17 @@
 // host+path; with the primary gone the host answers 404, even at weight 100; weight and selector changes
 // apply without a reload. So routing is managed only (capabilities.ts refuses chart-owned nginx): two
 // primary Ingresses of one host cannot be swapped without a 404 window.
+import type { V1Ingress } from '@kubernetes/client-node';
 import type { KubeObject } from '../../kubernetes/client';
 import { type IngressFlavour, ManagedIngressRouter } from '../ingress';
+import { ingressHost } from '../fence';
 import type { RouterContext } from '../router';
 
 const A = 'nginx.ingress.kubernetes.io/';
 
 function rule(ctx: RouterContext, service: string, port: number) {
-  const { host, path, tlsSecret } = ctx.inputs;
+  const { path, tlsSecret } = ctx.inputs;
+  const host = ingressHost(ctx);
   return {
     ingressClassName: ctx.inputs.ingressClass,
     ...(tlsSecret ? { tls: [{ hosts: [host], secretName: tlsSecret }] } : {}),
@@ -30,7 +33,7 @@ export function canaryAnnotations(ctx: RouterContext, percent: number): Record<s
   };
 }
 
-const stagingPercent = (ingress: KubeObject | undefined) => Number(ingress?.metadata.annotations?.[`${A}canary-weight`] ?? 0) || 0;
+const stagingPercent = (ingress: KubeObject<V1Ingress> | undefined) => Number(ingress?.metadata.annotations?.[`${A}canary-weight`] ?? 0) || 0;
 
 export const nginxFlavour: IngressFlavour = {
   product: 'ingress-nginx',

@@ -129,7 +129,7 @@ export class TrafficManagerArm {
   }
 
   private endpointScope(name: string): string {
-    return `${this.profileScope}/${this.type[0].toLowerCase()}${this.type.slice(1)}/${name}`;
+    return `${this.profileScope}/${this.type.charAt(0).toLowerCase()}${this.type.slice(1)}/${name}`;
   }
 
   /** Runs one ARM call; a 404 is `undefined` when `missingOk`, every other failure one actionable sentence. */
@@ -183,7 +183,7 @@ function toEndpoint(e: Endpoint, order: number): EndpointState {
   const type = (e.type ?? '').split('/').pop() ?? '';
   return {
     name: e.name ?? '',
-    type: type ? type[0].toUpperCase() + type.slice(1) : '',
+    type: type ? type.charAt(0).toUpperCase() + type.slice(1) : '',
     enabled: e.endpointStatus === 'Enabled',
     weight: e.weight ?? 1,
     target: e.target?.toLowerCase(),

@@ -1,9 +1,10 @@
 // Each slot on its own public address, as Traffic Manager needs it: a LoadBalancer Service per slot,
 // created by the task (managed routing) or rendered by the chart from the classic values (chart
 // routing), with the Azure DNS label and, when given, a static IP or an existing Public IP.
+import type { V1Service } from '@kubernetes/client-node';
 import type { KubeObject } from '../../kubernetes/client';
 import { type Slot, locate } from '../../core/model';
-import { ensure, isOwned, ownedMetadata, slotServicePorts } from '../objects';
+import { ensure, isOwned, ownedMetadata, type ServicePort, slotServicePorts } from '../objects';
 import { type RouterContext, type Values, valuesOf } from '../router';
 
 const AZ = 'service.beta.kubernetes.io/';
@@ -65,12 +66,12 @@ export const CHART_LOAD_BALANCERS: LoadBalancers = {
 export const loadBalancerName = (app: string, slot: Slot) => `${app}-${slot}-lb`;
 
 /** The address a LoadBalancer Service got: its DNS name when the platform reports one, else its IP. */
-export function addressOf(service: KubeObject | undefined): string | undefined {
-  const ingress: Array<{ ip?: string; hostname?: string }> = service?.status?.loadBalancer?.ingress ?? [];
+export function addressOf(service: KubeObject<V1Service> | undefined): string | undefined {
+  const ingress = service?.status?.loadBalancer?.ingress ?? [];
   return ingress.find((i) => i.hostname)?.hostname?.toLowerCase() ?? ingress.find((i) => i.ip)?.ip;
 }
 
-export function loadBalancerService(ctx: RouterContext, slot: Slot, exposure: SlotExposure, ports: Array<{ name?: string; port: number; targetPort: number | string; protocol?: string }>): KubeObject {
+export function loadBalancerService(ctx: RouterContext, slot: Slot, exposure: SlotExposure, ports: ServicePort[]): KubeObject<V1Service> {
   const location = locate(ctx.app, slot);
   const annotations: Record<string, string> = { [DNS_LABEL_ANNOTATION]: exposure.label };
   if (exposure.staticIp) annotations[STATIC_IP_ANNOTATION] = exposure.staticIp;
@@ -91,7 +92,7 @@ export function loadBalancerService(ctx: RouterContext, slot: Slot, exposure: Sl
 }
 
 /** Managed routing: the task's LoadBalancer Service for the slot, with its public address. */
-export async function ensureLoadBalancer(ctx: RouterContext, slot: Slot, exposure: SlotExposure): Promise<KubeObject> {
+export async function ensureLoadBalancer(ctx: RouterContext, slot: Slot, exposure: SlotExposure): Promise<KubeObject<V1Service>> {
   const location = locate(ctx.app, slot);
   const ports = await slotServicePorts(ctx.kube, location, ctx.inputs.podSelectorLabel, ctx.inputs.servicePort);
   const want = loadBalancerService(ctx, slot, exposure, ports);
@@ -102,10 +103,10 @@ export async function ensureLoadBalancer(ctx: RouterContext, slot: Slot, exposur
 }
 
 /** Chart routing: the LoadBalancer Service the slot's release rendered from the service values. */
-export async function chartLoadBalancer(ctx: RouterContext, slot: Slot): Promise<KubeObject> {
+export async function chartLoadBalancer(ctx: RouterContext, slot: Slot): Promise<KubeObject<V1Service>> {
   const location = locate(ctx.app, slot);
   const label = ctx.inputs.podSelectorLabel;
-  const services = await ctx.kube.list('v1', 'Service', location.namespace);
+  const services = await ctx.kube.list<V1Service>('v1', 'Service', location.namespace);
   const rendered = services.find(
     (s) => s.spec?.type === 'LoadBalancer' && (s.spec?.selector?.[label] === location.release || s.metadata.labels?.[label] === location.release),
   );
@@ -119,11 +120,11 @@ export async function chartLoadBalancer(ctx: RouterContext, slot: Slot): Promise
   return waitForAddress(ctx, location.namespace, rendered.metadata.name);
 }
 
-async function waitForAddress(ctx: RouterContext, namespace: string, name: string): Promise<KubeObject> {
+async function waitForAddress(ctx: RouterContext, namespace: string, name: string): Promise<KubeObject<V1Service>> {
   const started = Date.now();
   let reported = started;
   for (;;) {
-    const service = await ctx.kube.get({ apiVersion: 'v1', kind: 'Service', namespace, name });
+    const service = await ctx.kube.get<V1Service>({ apiVersion: 'v1', kind: 'Service', namespace, name });
     if (!service) throw new Error(`LoadBalancer Service ${namespace}/${name} disappeared while waiting for its public address.`);
     if (addressOf(service)) return service;
     const waited = (Date.now() - started) / 1000;

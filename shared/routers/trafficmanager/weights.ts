@@ -57,14 +57,14 @@ export const hadUsers = (e: EndpointState | undefined) => !!e && (e.enabled || e
 /** Who serves, read from the two slot endpoints (see the file comment for the encoding). */
 export function routingOf(endpoints: SlotEndpoints): Routing {
   const enabled = SLOTS.flatMap((slot) => (endpoints[slot]?.enabled ? [{ slot, e: endpoints[slot] as EndpointState }] : []));
-  if (enabled.length === 2) {
-    // Equal weights only follow a task that died between the two writes of a switch; either reading
-    // keeps users served, and the earlier endpoint is the one that was production before.
-    const [production, staging] = [...enabled].sort((a, b) => b.e.weight - a.e.weight || a.e.order - b.e.order);
-    return { production: production.slot, staging: staging.slot, stagingPercent: shareOf(production.e.weight, staging.e.weight) };
+  // Equal weights only follow a task that died between the two writes of a switch; either reading
+  // keeps users served, and the earlier endpoint is the one that was production before.
+  const [first, second] = [...enabled].sort((a, b) => b.e.weight - a.e.weight || a.e.order - b.e.order);
+  if (first && second) {
+    return { production: first.slot, staging: second.slot, stagingPercent: shareOf(first.e.weight, second.e.weight) };
   }
-  if (enabled.length === 1) {
-    const production = enabled[0].slot;
+  if (first) {
+    const production = first.slot;
     const other = SLOTS.find((s) => s !== production) as Slot;
     const staged = endpoints[other] && !endpoints[other].enabled && endpoints[other].weight === STAGED_WEIGHT;
     return { production, staging: staged ? other : undefined, stagingPercent: 0 };
@@ -110,4 +110,4 @@ export function externalAddress(input: string | undefined, profile: string, slot
 }
 
 /** The DNS label in an Azure Public IP's FQDN (`calc-blue.westeurope.cloudapp.azure.com` -> `calc-blue`). */
-export const labelOfFqdn = (fqdn: string) => fqdn.toLowerCase().split('.')[0];
+export const labelOfFqdn = (fqdn: string) => fqdn.toLowerCase().split('.')[0] ?? '';
