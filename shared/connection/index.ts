@@ -9,7 +9,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
-import type { ConnectionInputs } from '../inputs/read';
+import type { ConnectionInputs } from '../inputs/types';
 import { ConnectionError, registerSecret } from './endpoint';
 import { currentCluster, kubeconfigSecrets, makePathsAbsolute, parseKubeconfig, useContext, writeKubeconfig } from './kubeconfig';
 import { kubernetesServiceConnection, type KubeconfigSource } from './kubernetes';

@@ -1,6 +1,6 @@
 // The metric-gate inputs of RouteTraffic and OnSuccess: the gates, the Prometheus-compatible server and
 // its credentials (registered as secrets as they are read), and how long and how strictly to watch.
-import type { ConnectionInputs } from '../inputs/read';
+import type { ConnectionInputs } from '../inputs/types';
 import type { Reader } from '../inputs/source';
 import * as v from '../inputs/rules';
 import { type Gate, parseGates } from './syntax';

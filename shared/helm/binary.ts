@@ -13,7 +13,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type * as TaskLib from 'azure-pipelines-task-lib/task';
 import type * as ToolLib from 'azure-pipelines-tool-lib/tool';
-import type { HelmInputs } from '../inputs/read';
+import type { HelmInputs } from '../inputs/types';
 
 // task-lib and tool-lib load on first use: loading task-lib reads the environment into its vault and writes a key
 // file, which a task wants and unit tests of the pure parts of this module do not.

@@ -20,7 +20,7 @@ import * as path from 'node:path';
 import YAML from 'yaml';
 import { azureCredential } from '../azure/credentials';
 import { authParam, ConnectionError, endpointData, requireEndpoint } from '../connection/endpoint';
-import type { ChartAuth, ChartInputs } from '../inputs/read';
+import type { ChartAuth, ChartInputs } from '../inputs/types';
 import type { Helm } from './cli';
 import { activeProxy, tunnelAgent } from '../connection/proxy';
 import { registerSecret } from '../inputs/secrets';

@@ -6,7 +6,7 @@
 import type { App, Slot } from '../core/model';
 import { SLOTS, locate } from '../core/model';
 import type { SlotRenderer, Values } from '../core/rendering';
-import type { ChartInputs } from '../inputs/read';
+import type { ChartInputs } from '../inputs/types';
 import type { Kube } from '../kubernetes/client';
 import { NO_FAIL_FAST, watchRollout } from '../kubernetes/rollout-watch';
 import type { Helm } from './cli';

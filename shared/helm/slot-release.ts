@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import YAML from 'yaml';
 import type { Helm } from './cli';
-import type { ChartInputs } from '../inputs/read';
+import type { ChartInputs } from '../inputs/types';
 import type { SlotLocation } from '../core/model';
 import { APP_RELEASE_LABEL, RUN_LABEL, SECRET_VERSION, SHOWN_VERSION, VERSION_LABEL } from './storage';
 import { RESERVED_VALUE_NAMES } from '../inputs/rules';

@@ -8,7 +8,7 @@ import type { V1Secret } from '@kubernetes/client-node';
 import type { Kube } from '../kubernetes/client';
 import type { SlotLocation } from '../core/model';
 import type { Helm } from './cli';
-import type { ChartInputs } from '../inputs/read';
+import type { ChartInputs } from '../inputs/types';
 import { type ResolvedChart, resolveChart } from './slot-release';
 import { decodeRelease } from './storage';
 

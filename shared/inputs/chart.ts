@@ -2,7 +2,7 @@
 // as secrets the moment they are read). Also read by the later tasks for chart-owned routing.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { ChartAuth, ChartInputs } from './read';
+import type { ChartAuth, ChartInputs } from './types';
 import { CHART_AUTH_KINDS, INPUT_DEFAULTS, type Reader } from './source';
 import * as v from './rules';
 

@@ -2,7 +2,7 @@
 // here are the controllers' rules (see docs/routing-semantics.md), checked before anything is deployed;
 // what a router can and cannot do is declared once, in routers/capabilities.ts.
 import { type App, ROUTER_KINDS, type RouterKind, homeNamespace } from '../core/model';
-import type { ConnectionInputs, GatewayInputs, RoutingInputs, TrafficManagerInputs, ValueKeys } from './read';
+import type { ConnectionInputs, GatewayInputs, RoutingInputs, TrafficManagerInputs, ValueKeys } from './types';
 import { DEFAULT_INGRESS_CLASS, INPUT_DEFAULTS, OWNERSHIPS, Reader, TRAFFIC_MANAGER_ENDPOINT_TYPES } from './source';
 import * as v from './rules';
 import { capabilitiesOf, ownershipProblem } from '../routers/capabilities';

@@ -4,7 +4,7 @@
 // server maps YAML aliases (e.g. kubernetesServiceConnection) onto them before the agent sees them.
 import * as path from 'node:path';
 import type { Layout, RouterKind, RoutingOwnership } from '../core/model';
-import type { ChartAuthKind, ConnectionType, RetirePolicy, TrafficManagerEndpointType } from './read';
+import type { ChartAuthKind, ConnectionType, RetirePolicy, TrafficManagerEndpointType } from './types';
 import type { AfterRollback } from '../core/rollback-plan';
 import { InputError, isGoDuration, parseInteger } from './rules';
 

@@ -2,7 +2,7 @@
 // layout), the connection to the cluster, the helm to use, and the identity of the pipeline run.
 import * as fs from 'node:fs';
 import type { App } from '../core/model';
-import type { ConnectionInputs, HelmInputs } from './read';
+import type { ConnectionInputs, HelmInputs } from './types';
 import { CONNECTION_TYPES, INPUT_DEFAULTS, LAYOUTS, type Reader } from './source';
 import { helmDriver } from '../helm/storage';
 import * as v from './rules';

@@ -2,7 +2,7 @@
 // read, the explicit repair of interrupted helm commands; chart-owned routing gets helm's re-render
 // through the SlotRenderer port (helm/rerender.ts).
 import type { CheckRunner } from '../checks/http';
-import type { CommonInputs } from '../inputs/read';
+import type { CommonInputs } from '../inputs/types';
 import { Kube } from '../kubernetes/client';
 import { acquireLease, holderIdentity } from '../core/lease';
 import { type Slot, SLOTS, homeNamespace, locate } from '../core/model';

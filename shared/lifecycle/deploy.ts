@@ -2,7 +2,7 @@
 // it (or straight to production on the first deploy). Everything that can be checked is checked before
 // the cluster changes; the decisions are plans.ts's planDeploy.
 import { isDeepStrictEqual } from 'node:util';
-import type { DeployInputs } from '../inputs/read';
+import type { DeployInputs } from '../inputs/types';
 import { homeNamespace, locate, type Slot } from '../core/model';
 import { planDeploy } from '../core/plans';
 import { installSlot, resolveChart, type ResolvedChart, valuesFromPairs, versionKeysIn, writeValuesFile } from '../helm/slot-release';

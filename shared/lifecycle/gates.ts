@@ -8,7 +8,7 @@ import { instantQuery, type MetricsServer } from '../gates/prometheus';
 import { metricsServer } from '../gates/server';
 import type { PlaceholderValues } from '../gates/syntax';
 import { evaluate, evaluationCount, failureMessage, watchGates } from '../gates/watch';
-import type { CommonInputs } from '../inputs/read';
+import type { CommonInputs } from '../inputs/types';
 import { locate, type Slot } from '../core/model';
 import { sameRevision, updateRecord } from '../core/record';
 import type { Lifecycle } from './context';

@@ -1,4 +1,4 @@
-import type { CommonInputs } from '../inputs/read';
+import type { CommonInputs } from '../inputs/types';
 import { OWNER_LABEL } from '../kubernetes/client';
 import { homeNamespace } from '../core/model';
 import { loc } from '../report/log';

@@ -2,7 +2,7 @@
 // kept (unrouted) for debugging. Production is never touched, except to undo this run's own promotion
 // when it was interrupted before being confirmed. Decisions: plans.ts's planWithdraw.
 import * as tl from 'azure-pipelines-task-lib/task';
-import type { OnFailureInputs } from '../inputs/read';
+import type { OnFailureInputs } from '../inputs/types';
 import { planWithdraw } from '../core/plans';
 import { finish, loc, productionOutputs } from '../report/log';
 import type { TaskContext } from '../task';

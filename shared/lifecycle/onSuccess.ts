@@ -3,7 +3,7 @@
 // re-run after a crash ends where the uninterrupted run would have. Decisions: plans.ts's planPromote.
 import * as tl from 'azure-pipelines-task-lib/task';
 import { parseChecks } from '../checks/http';
-import type { OnSuccessInputs } from '../inputs/read';
+import type { OnSuccessInputs } from '../inputs/types';
 import { planPromote } from '../core/plans';
 import { finish, loc, productionOutputs } from '../report/log';
 import type { TaskContext } from '../task';

@@ -3,7 +3,7 @@
 // first wrong answer); the version rolled back from is then staged for investigation or removed. A re-run
 // after a crash ends where the uninterrupted run would have. Decisions: core/rollback-plan.ts.
 import { parseChecks } from '../checks/http';
-import type { RollbackInputs } from '../inputs/read';
+import type { RollbackInputs } from '../inputs/types';
 import { finish, loc, productionOutputs } from '../report/log';
 import { planRollback } from '../core/rollback-plan';
 import type { TaskContext } from '../task';

@@ -2,7 +2,7 @@
 // helm test), record the validation in the app's record, then optionally send it a share of real users.
 // Any failed check fails the task, so the pipeline runs on.failure. Decisions: plans.ts's planValidate.
 import { parseChecks } from '../checks/http';
-import type { RouteTrafficInputs } from '../inputs/read';
+import type { RouteTrafficInputs } from '../inputs/types';
 import { planValidate } from '../core/plans';
 import { finish, loc, setOutputs } from '../report/log';
 import type { TaskContext } from '../task';

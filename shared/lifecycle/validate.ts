@@ -1,7 +1,7 @@
 // HTTP validation inside the lifecycle: which slot and route each check goes to, and one grouped step
 // that retries until the checks pass or the time runs out.
 import { type Check, type CheckResult, type CheckTarget, runCheck, runChecks, zip } from '../checks/http';
-import type { CommonInputs } from '../inputs/read';
+import type { CommonInputs } from '../inputs/types';
 import type { Slot } from '../core/model';
 import type { Router } from '../routers';
 import type { Lifecycle } from './context';

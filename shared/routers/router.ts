@@ -2,7 +2,7 @@
 // HTTPRoute, Traffic Manager endpoints) and nothing of helm; the lifecycle knows the order of the verbs
 // and nothing of the objects.
 import type { CheckTarget } from '../checks/http';
-import type { RoutingInputs } from '../inputs/read';
+import type { RoutingInputs } from '../inputs/types';
 import type { Kube } from '../kubernetes/client';
 import type { App, Routing, Slot } from '../core/model';
 import type { Log } from '../report/log';

@@ -6,7 +6,7 @@
 //   rule 1  path prefix                   -> production (weight 100 - p) [+ staging (weight p)]
 // A slot is referenced only while it is routed: a backendRef to a Service that does not resolve turns
 // ResolvedRefs False and its share of requests into 500s, even at weight 0 on some implementations.
-import type { GatewayInputs } from '../../inputs/read';
+import type { GatewayInputs } from '../../inputs/types';
 import type { KubeObject } from '../../kubernetes/client';
 import type { BackendRef, Condition, HTTPRoute, HTTPRouteSpec, ParentRef, ReferenceGrant, RouteParentStatus, Rule } from './models';
 import { type App, type Routing, type Slot, SLOTS, homeNamespace, locate } from '../../core/model';

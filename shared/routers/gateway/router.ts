@@ -4,7 +4,7 @@
 // update of the HTTPRoute (see route.ts for its shape); the Gateway's controller reports in
 // the route's status whether it took the change (Accepted, ResolvedRefs), and the data plane follows.
 import type { CheckTarget } from '../../checks/http';
-import type { GatewayInputs } from '../../inputs/read';
+import type { GatewayInputs } from '../../inputs/types';
 import { type KubeObject, KubeError, type ObjectMeta, describeRef } from '../../kubernetes/client';
 import { type Routing, type Slot, locate } from '../../core/model';
 import { Fence, type FenceFlavour } from '../fence';

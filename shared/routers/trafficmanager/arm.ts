@@ -5,7 +5,7 @@
 import { TrafficManagerManagementClient, type Endpoint, type Profile } from '@azure/arm-trafficmanager';
 import { createPipelineRequest } from '@azure/core-rest-pipeline';
 import { type AzureCredential, AzureSignInError, azureCredential } from '../../azure/credentials';
-import type { TrafficManagerEndpointType, TrafficManagerInputs } from '../../inputs/read';
+import type { TrafficManagerEndpointType, TrafficManagerInputs } from '../../inputs/types';
 import type { EndpointState } from './weights';
 
 /** Retries of throttled (429, honouring Retry-After) and failed (5xx, network) ARM calls. */

@@ -7,7 +7,7 @@
 // endpoints is in weights.ts. Even with chart-owned routing the endpoints are written
 // through ARM: only the slot's LoadBalancer Service comes from the chart.
 import type { CheckTarget } from '../../checks/http';
-import type { TrafficManagerInputs } from '../../inputs/read';
+import type { TrafficManagerInputs } from '../../inputs/types';
 import { TRAFFIC_MANAGER_TTL_MARGIN } from '../../inputs/routing';
 import { type Routing, type Slot, SLOTS, otherSlot } from '../../core/model';
 import type { Exposure, Intent, Router, RouterContext, Values } from '../router';
