@@ -36,8 +36,9 @@ describe('extension package (.vsix)', () => {
       stdio: 'pipe',
     });
     const files = fs.readdirSync(path.join(scratch, 'out')).filter((f) => f.endsWith('.vsix'));
-    assert.equal(files.length, 1, `one .vsix: ${files.join(', ')}`);
-    vsix = path.join(scratch, 'out', files[0]);
+    const [file, ...others] = files;
+    assert.ok(file && others.length === 0, `one .vsix: ${files.join(', ')}`);
+    vsix = path.join(scratch, 'out', file);
     unpacked = path.join(scratch, 'unpacked');
     new AdmZip(vsix).extractAllTo(unpacked, true);
   });
@@ -90,7 +91,7 @@ describe('extension package (.vsix)', () => {
     const firstImage = /!\[[^\]]*\]\(([^)]+)\)/.exec(overview)?.[1];
     assert.equal(firstImage, 'images/lifecycle.png');
     assert.equal(fs.readFileSync(path.join(unpacked, 'images', 'lifecycle.png')).subarray(1, 4).toString('ascii'), 'PNG');
-    const relative = [...overview.matchAll(/\]\(([^)]+)\)/g)].map((m) => m[1]).filter((t) => !/^(https?:|#|images\/)/.test(t));
+    const relative = [...overview.matchAll(/\]\(([^)]+)\)/g)].map((m) => m[1] ?? '').filter((t) => !/^(https?:|#|images\/)/.test(t));
     assert.deepEqual(relative, [], 'every link leaves the package for the repository');
     assert.match(overview, /\]\(https:\/\/[^)]+\/blob\/main\/docs\/settings\.md\)/);
   });

@@ -88,7 +88,7 @@ export async function benchDeploy(helm: HelmMajor, runs: number, progress: (line
       if (i % 2) await doTask().then(doBare);
       else await doBare().then(doTask);
       progress(
-        `helm ${HELM_VERSIONS[helm]} run ${i}/${runs}: Deploy task ${Math.round(task[task.length - 1])} ms (settle ${Math.round(settle[settle.length - 1])} ms), bare helm ${Math.round(bare[bare.length - 1])} ms`,
+        `helm ${HELM_VERSIONS[helm]} run ${i}/${runs}: Deploy task ${Math.round(task.at(-1) ?? NaN)} ms (settle ${Math.round(settle.at(-1) ?? NaN)} ms), bare helm ${Math.round(bare.at(-1) ?? NaN)} ms`,
       );
     }
     const t = median(task);

@@ -18,6 +18,7 @@ import { startFenceBlind } from './fenceblind';
 import { describeSettles, type Settle, settlesIn, summarise } from './settles';
 import { median, type Metric, round } from './stats';
 import { succeed } from './tasktime';
+import { must } from '../must';
 
 export type PromoteRouter = Extract<RouterName, 'nginx' | 'appgw'>;
 export type DelayProfile = 'realistic' | 'uniform2s';
@@ -91,7 +92,7 @@ class Promoter {
     await succeed(env, 'RouteTraffic', run, checks, `RouteTraffic ${v}`);
     await dataPlaneSettled(env);
     const flavour = FLAVOUR[this.router];
-    const blind = mode === 'fixed' ? await startFenceBlind(env.dataplane.url, flavour.noEndpointStatuses[0]) : undefined;
+    const blind = mode === 'fixed' ? await startFenceBlind(env.dataplane.url, must(flavour.noEndpointStatuses[0], `the ${this.router} router's no-endpoint status`)) : undefined;
     const inputs: Record<string, string> = { ...checks, retirePolicy: 'delete', drainSeconds: '0' };
     if (blind) Object.assign(inputs, { checkAddress: blind.url, settleSeconds: String(flavour.defaultSettleSeconds) });
     env.dataplane.setDelays(PROFILES[profile].delays);
@@ -135,7 +136,7 @@ export function promoteMetric(router: PromoteRouter, profile: DelayProfile, mode
     name: `OnSuccess, managed ${PRODUCT[router]}, ${delayLabel(router, profile)}, ${how}`,
     value: round(ms / 1000),
     unit: 's',
-    basis: `median of ${samples.length} (${samples.map((s) => round(s.ms / 1000).toFixed(1)).join(', ')} s); ${describeSettles(typical?.settles)}, median ${waited.toFixed(1)} s${saving}`,
+    basis: `median of ${samples.length} (${samples.map((s) => round(s.ms / 1000).toFixed(1)).join(', ')} s); ${describeSettles(typical?.settles ?? [])}, median ${waited.toFixed(1)} s${saving}`,
     data: {
       delays: PROFILES[profile].delays,
       wallMs: samples.map((s) => Math.round(s.ms)),

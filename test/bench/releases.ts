@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import type { KubeObject } from '../cluster/store';
+import { must } from '../must';
 
 /** A chart-sized body: rendered manifests plus chart files, like a real small service (~10 KB gzipped). */
 function manifest(name: string, namespace: string): string {
@@ -56,6 +57,6 @@ export function unrelatedReleases(count: number, namespaces: number): { namespac
   const names = Array.from({ length: namespaces }, (_, i) => `tenant-${String(i + 1).padStart(2, '0')}`);
   return {
     namespaces: names.map((name) => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } })),
-    secrets: Array.from({ length: count }, (_, i) => helmReleaseSecret(`svc-${i + 1}`, names[i % namespaces])),
+    secrets: Array.from({ length: count }, (_, i) => helmReleaseSecret(`svc-${i + 1}`, must(names[i % namespaces], 'a tenant namespace (namespaces >= 1)'))),
   };
 }

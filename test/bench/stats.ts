@@ -5,14 +5,15 @@ export function median(values: number[]): number {
   if (!values.length) return NaN;
   const s = [...values].sort((a, b) => a - b);
   const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+  const upper = s[mid] ?? NaN; // s is not empty
+  return s.length % 2 ? upper : ((s[mid - 1] ?? NaN) + upper) / 2;
 }
 
 /** Nearest-rank percentile (p in 0-100). */
 export function percentile(values: number[], p: number): number {
   if (!values.length) return NaN;
   const s = [...values].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))];
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))] ?? NaN; // s is not empty
 }
 
 /** Milliseconds `body` took (high-resolution clock). */

@@ -19,11 +19,9 @@ async function main(): Promise<void> {
     metadata: { name: GATEWAY.name, namespace: GATEWAY.namespace },
     spec: { gatewayClassName: GATEWAY.className, listeners: [{ name: 'http', port: 80, protocol: 'HTTP', allowedRoutes: { namespaces: { from: 'All' } } }] },
   });
-  const planes = await Promise.all(
-    (['nginx', 'agic', 'gateway'] as const).map((controller) =>
-      startDataPlane(cluster.store, { controller, ...REALISTIC_DELAYS, gatewayClassName: GATEWAY.className }),
-    ),
-  );
+  const start = (controller: 'nginx' | 'agic' | 'gateway') => startDataPlane(cluster.store, { controller, ...REALISTIC_DELAYS, gatewayClassName: GATEWAY.className });
+  const [nginx, agic, gateway] = await Promise.all([start('nginx'), start('agic'), start('gateway')]);
+  const planes = [nginx, agic, gateway];
   const helm = (Object.keys(HELM_VERSIONS) as Array<keyof typeof HELM_VERSIONS>).map((major) => `  helm ${HELM_VERSIONS[major]}: ${fetchHelm(major)}`);
   console.log(
     [
@@ -34,14 +32,14 @@ async function main(): Promise<void> {
       ...helm,
       '',
       'Data planes (send the app\'s Host header):',
-      `  ingress-nginx:          ${planes[0].url}   (Ingress class nginx; realistic delays: sync ${s(REALISTIC_DELAYS.syncDelayMs)}, with a reload ${s(REALISTIC_DELAYS.reloadDelayMs)})`,
-      `  App Gateway (AGIC):     ${planes[1].url}   (Ingress class azure-application-gateway; ARM update ${s(REALISTIC_DELAYS.armDelayMs)})`,
-      `  Gateway API:            ${planes[2].url}   (Gateway ${GATEWAY.namespace}/${GATEWAY.name}, listener http; propagation ${s(REALISTIC_DELAYS.propagationDelayMs)})`,
+      `  ingress-nginx:          ${nginx.url}   (Ingress class nginx; realistic delays: sync ${s(REALISTIC_DELAYS.syncDelayMs)}, with a reload ${s(REALISTIC_DELAYS.reloadDelayMs)})`,
+      `  App Gateway (AGIC):     ${agic.url}   (Ingress class azure-application-gateway; ARM update ${s(REALISTIC_DELAYS.armDelayMs)})`,
+      `  Gateway API:            ${gateway.url}   (Gateway ${GATEWAY.namespace}/${GATEWAY.name}, listener http; propagation ${s(REALISTIC_DELAYS.propagationDelayMs)})`,
       '',
       'Try:',
       `  export KUBECONFIG=${cluster.kubeconfigPath}`,
       `  ${fetchHelm('v4')} upgrade --install calc-blue examples/charts/bluegreen-app -n calc --create-namespace --set ingress.host=calc.example.test --wait`,
-      `  curl -s -H 'Host: calc.example.test' ${planes[0].url}/ping`,
+      `  curl -s -H 'Host: calc.example.test' ${nginx.url}/ping`,
       `Pods turn ready ${readyDelayMs} ms after they are created (READY_DELAY_MS); the nginx admission webhook is ${process.env.NGINX_WEBHOOK === 'false' ? 'off' : 'on'} (NGINX_WEBHOOK=false turns it off).`,
     ].join('\n'),
   );

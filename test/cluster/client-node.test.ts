@@ -80,7 +80,7 @@ describe('local cluster with @kubernetes/client-node', () => {
     );
     assert.deepEqual(viaStrategic.spec?.selector, { app: 'calc', slot: 'green' });
     assert.equal(viaStrategic.spec?.ports?.length, 1, 'ports merge by port');
-    assert.equal(viaStrategic.spec?.ports?.[0].name, 'web');
+    assert.equal(viaStrategic.spec?.ports?.[0]?.name, 'web');
     assert.equal(viaStrategic.spec?.clusterIP, ip);
 
     const viaJsonPatch = await core.patchNamespacedService(
@@ -129,10 +129,11 @@ describe('local cluster with @kubernetes/client-node', () => {
     const mark = cluster.writes.mark();
     await core.createNamespacedConfigMap({ namespace: 'calc', body: { metadata: { name: 'state' }, data: { slot: 'blue' } } });
     const [write] = cluster.writes.since(mark);
+    assert.ok(write, 'the write was recorded');
     assert.equal(write.method, 'POST');
     assert.equal(write.resource, 'configmaps');
     assert.ok(write.manager.length > 0, `manager from user agent ${JSON.stringify(write.userAgent)}`);
     const cm = await core.readNamespacedConfigMap({ name: 'state', namespace: 'calc' });
-    assert.equal(cm.metadata?.managedFields?.[0].manager, write.manager);
+    assert.equal(cm.metadata?.managedFields?.[0]?.manager, write.manager);
   });
 });

@@ -105,7 +105,7 @@ export async function startForwardProxy(binary: string, credentials = { username
         url: `http://127.0.0.1:${port}`,
         ...credentials,
         requests: () =>
-          [...readLog().matchAll(/Request \(file descriptor \d+\): (\S+) (\S+) HTTP/g)].map(([line, method, target]) => ({
+          [...readLog().matchAll(/Request \(file descriptor \d+\): (\S+) (\S+) HTTP/g)].map(([line, method = '', target = '']) => ({
             method,
             target: method === 'CONNECT' ? target : new URL(target).host,
             url: method === 'CONNECT' ? '' : target,

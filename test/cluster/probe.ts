@@ -118,7 +118,8 @@ export function startProbe(options: ProbeOptions): Probe {
   if (options.host) headers.host = options.host;
   if (options.clientId) headers[options.clientIdHeader ?? 'x-client-id'] = options.clientId;
   const agent = new http.Agent({ keepAlive: true, maxSockets: 32 });
-  const phases: string[] = [options.phase ?? 'start'];
+  let current = options.phase ?? 'start';
+  const phases: string[] = [current];
   const records: ProbeRecord[] = [];
   const inFlight = new Set<Promise<void>>();
   const started = Date.now();
@@ -130,7 +131,7 @@ export function startProbe(options: ProbeOptions): Probe {
 
   const send = () => {
     const seq = ++sent;
-    const phase = phases[phases.length - 1];
+    const phase = current;
     const at = Date.now() - started;
     const record = (fields: Partial<ProbeRecord>) => {
       const r: ProbeRecord = { seq, phase, at, durationMs: Date.now() - started - at, failed: false, ...fields };
@@ -196,7 +197,10 @@ export function startProbe(options: ProbeOptions): Probe {
   tick();
 
   return {
-    mark: (phase) => void phases.push(phase),
+    mark: (phase) => {
+      current = phase;
+      phases.push(phase);
+    },
     answered: async () => void (await Promise.all([...inFlight])),
     stop: () => finish('stop'),
     done,

@@ -40,13 +40,15 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export async function startPrometheus(metricsUrls: string[]): Promise<Prometheus> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'prometheus-'));
   const targets = metricsUrls.map((u) => new URL(u));
+  const [first] = targets;
+  if (!first) throw new Error('startPrometheus: no metrics URL to scrape');
   const config = [
     'global:',
     '  scrape_interval: 1s',
     '  evaluation_interval: 1s',
     'scrape_configs:',
     '  - job_name: ingress-nginx',
-    `    metrics_path: ${targets[0].pathname}`,
+    `    metrics_path: ${first.pathname}`,
     '    static_configs:',
     `      - targets: [${targets.map((t) => `'${t.host}'`).join(', ')}]`,
     '',

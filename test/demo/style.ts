@@ -42,7 +42,7 @@ export function table(header: string[], rows: string[][], style: Style, align: A
   const widths = header.map((h, i) => Math.max(visibleLength(h), ...rows.map((r) => visibleLength(r[i] ?? ''))));
   const line = (cells: string[]) =>
     cells
-      .map((c, i) => (align[i] === 'right' ? ' '.repeat(Math.max(0, (widths[i] ?? 0) - visibleLength(c))) + c : padEndVisible(c, widths[i])))
+      .map((c, i) => (align[i] === 'right' ? ' '.repeat(Math.max(0, (widths[i] ?? 0) - visibleLength(c))) + c : padEndVisible(c, widths[i] ?? 0)))
       .join('  ')
       .trimEnd();
   return [style.bold(line(header)), widths.map((w) => '─'.repeat(w)).join('  '), ...rows.map(line)];

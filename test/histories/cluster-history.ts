@@ -13,6 +13,7 @@ import { isPodReady, setCondition } from '../cluster/controllers/common';
 import type { HelmMajor } from '../cluster/helm';
 import type { ProbeRecord } from '../cluster/probe';
 import { type KubeObject, RESOURCES, type Store } from '../cluster/store';
+import { must } from '../must';
 import type { Faults, WriteMatch } from '../cluster/apiserver/faults';
 import { crashAfter, type CrashFaults } from '../integration/crash';
 import { type Env, type EnvOptions, startEnv, type TaskName, version } from '../integration/env';
@@ -119,7 +120,7 @@ export function describeHistory(h: ClusterHistory): string {
 
 function inputsFor(h: ClusterHistory, task: TaskName, run: number, percent = 0): Record<string, string> {
   const v = versionOf(run);
-  const { quality, checks: style } = h.runs[run - 1];
+  const { quality, checks: style } = must(h.runs[run - 1], `run ${run} in the history`);
   const checks = { identify: `GET /ping expect 200 contains "version":"${v}"`, status: 'GET /ping expect 200', production: 'production: GET /ping expect 200' }[style];
   switch (task) {
     case 'Deploy':

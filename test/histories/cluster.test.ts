@@ -124,8 +124,8 @@ for (const [i, helm] of (['v3', 'v4'] as const).entries()) {
     afterEach(function () {
       // A history that ran out of time never reached its own report: print what it was.
       const test = this.currentTest;
-      const n = Number(/^history (\d+)/.exec(test?.title ?? '')?.[1]);
-      if (test?.state === 'failed' && /Timeout/.test(test.err?.message ?? '')) console.log(describeHistory(histories[n - 1]));
+      const history = histories[Number(/^history (\d+)/.exec(test?.title ?? '')?.[1]) - 1];
+      if (history && test?.state === 'failed' && /Timeout/.test(test.err?.message ?? '')) console.log(describeHistory(history));
     });
   });
 }

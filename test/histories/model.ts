@@ -16,6 +16,7 @@ import type { ReleaseRecord } from '../../shared/helm/storage';
 import type { Log } from '../../shared/report/log';
 import type { Router } from '../../shared/routers';
 import { type AppState, roleOf } from '../../shared/core/state';
+import { must } from '../must';
 
 export const APP: App = { name: 'calc', namespace: 'calc', layout: 'shared' };
 
@@ -131,7 +132,7 @@ function checkHelmWrite(w: World, slot: Slot, what: string): void {
 function makeLifecycle(w: World, t: TaskRun, onWrite: (what: string, change: () => void) => void): Lifecycle {
   const log: Log = { info: () => undefined, warn: () => undefined, step: (_title, body) => body(), wait: async () => undefined };
   const location = (slot: Slot) => locate(APP, slot);
-  const slotOfRelease = (name: string) => SLOTS.find((s) => location(s).release === name)!;
+  const slotOfRelease = (name: string | undefined) => must(SLOTS.find((s) => location(s).release === name), `a slot whose release is ${name}`);
 
   const helmWrite = (slot: Slot, what: string, change: () => void) => {
     checkHelmWrite(w, slot, what);

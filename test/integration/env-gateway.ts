@@ -68,7 +68,7 @@ export function routeSummary(env: Env): { tester?: string; users: Record<string,
   const route = liveRoute(env);
   if (!route) return undefined;
   const [header, defaults] = route.spec.rules as Array<{ backendRefs: Array<{ name: string; weight?: number }> }>;
-  return { tester: header?.backendRefs[0]?.name, users: Object.fromEntries(defaults?.backendRefs.map((b) => [b.name, b.weight ?? 1])) };
+  return { tester: header?.backendRefs[0]?.name, users: Object.fromEntries(defaults?.backendRefs.map((b) => [b.name, b.weight ?? 1]) ?? []) };
 }
 
 /** The settle fence (`<app>-bluegreen-fence` route and Service) routes no user: it is not a routing write. */

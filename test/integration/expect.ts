@@ -16,11 +16,12 @@ export function releasesIn(env: Env, namespace: string, status = 'deployed'): st
   const latest = new Map<string, KubeObject>();
   for (const secret of env.cluster.store.ofKind('Secret', namespace)) {
     const labels = secret.metadata.labels ?? {};
-    if (labels.owner !== 'helm') continue;
-    const current = latest.get(labels.name);
-    if (!current || Number(current.metadata.labels?.version) < Number(labels.version)) latest.set(labels.name, secret);
+    const { name } = labels;
+    if (labels.owner !== 'helm' || name === undefined) continue;
+    const current = latest.get(name);
+    if (!current || Number(current.metadata.labels?.version) < Number(labels.version)) latest.set(name, secret);
   }
-  return [...latest.values()].filter((s) => s.metadata.labels?.status === status).map((s) => s.metadata.labels!.name).sort();
+  return [...latest].filter(([, s]) => s.metadata.labels?.status === status).map(([name]) => name).sort();
 }
 
 /** The slot the `-active` Service selects (managed routing), by release name. */

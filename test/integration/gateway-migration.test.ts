@@ -48,7 +48,7 @@ describe('Moving an app from the nginx router to the gateway router (helm 4.1, s
       const nginxResult = await viaNginx.stop();
       assert.equal(nginxResult.total.failures, 0, `through ingress-nginx: ${JSON.stringify(nginxResult.total.firstFailure)}`);
       assert.deepEqual(Object.keys(nginxResult.total.versions), ['1.0.0']);
-      for (const [kind, name] of [['Ingress', 'calc'], ['Ingress', 'calc-preview'], ['Service', 'calc-active'], ['Service', 'calc-preview']]) {
+      for (const [kind, name] of [['Ingress', 'calc'], ['Ingress', 'calc-preview'], ['Service', 'calc-active'], ['Service', 'calc-preview']] as const) {
         assert.ok(env.cluster.store.remove(resource(kind), 'calc', name), `the nginx router's ${kind} ${name}`);
       }
 

@@ -21,9 +21,9 @@ const isRecordWrite = (w: WriteRecord) => w.resource === 'configmaps' && /-blueg
  */
 function switchWindow(writes: WriteRecord[]): { from: number; to: number; writes: WriteRecord[] } {
   const records = writes.filter(isRecordWrite);
-  assert.ok(records.length >= 3, `the record is written for the validation, the begun and the confirmed rollback: ${records.map((w) => w.seq).join(', ')}`);
-  const [begun, confirmed] = [records[1], records[2]];
-  return { from: begun?.time, to: confirmed?.time, writes: writes.filter((w) => w.seq > (begun?.seq ?? 0) && w.seq < (confirmed?.seq ?? 0) && !bookkeeping(w)) };
+  const [, begun, confirmed] = records;
+  assert.ok(begun && confirmed, `the record is written for the validation, the begun and the confirmed rollback: ${records.map((w) => w.seq).join(', ')}`);
+  return { from: begun.time, to: confirmed.time, writes: writes.filter((w) => w.seq > begun.seq && w.seq < confirmed.seq && !bookkeeping(w)) };
 }
 
 const CASES: Array<{ title: string; router: RouterName; start: () => Promise<Env> }> = [

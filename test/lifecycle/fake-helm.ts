@@ -15,6 +15,7 @@ import type { HelmResult } from '../../shared/helm/cli';
 import type { KubeObject } from '../../shared/kubernetes/client';
 import { decodeRelease, releaseOf } from '../../shared/helm/storage';
 import type { FakeCluster } from './fake-cluster';
+import { must } from '../must';
 
 type Values = Record<string, unknown>;
 
@@ -55,8 +56,9 @@ export class FakeHelm {
 
   async run(args: string[]): Promise<HelmResult> {
     const [verb] = args;
+    if (verb === undefined) throw new Error('fake helm: no command');
     if (!READ_ONLY.has(verb)) this.guard?.();
-    const release = args[verb === 'upgrade' && args[1] === '--install' ? 2 : 1];
+    const release = must(args[verb === 'upgrade' && args[1] === '--install' ? 2 : 1], `a release name in 'helm ${args.join(' ')}'`);
     const namespace = option(args, '--namespace')!;
     switch (verb) {
       case 'upgrade':
@@ -90,7 +92,7 @@ export class FakeHelm {
     const history = this.records(release, namespace);
     const latest = history[0] && decodeRelease(releaseOf(history[0]));
     const config: Values = args.includes('--reuse-values') && latest ? structuredClone((latest as { config?: Values }).config ?? {}) : {};
-    args.forEach((a, i) => a === '--values' && mergeValues(config, (YAML.parse(fs.readFileSync(args[i + 1], 'utf8')) as Values) ?? {}));
+    args.forEach((a, i) => a === '--values' && mergeValues(config, (YAML.parse(fs.readFileSync(must(args[i + 1], 'a file after --values'), 'utf8')) as Values) ?? {}));
     const labels = Object.fromEntries((option(args, '--labels') ?? '').split(',').filter(Boolean).map((kv) => kv.split('=') as [string, string]));
     const starts = (config.fake as Values | undefined)?.start !== false;
     const revision = (latest?.version ?? 0) + 1;

@@ -109,7 +109,14 @@ describe('router capabilities', () => {
       .slice(header + 2)
       .filter((_, i, lines) => lines.slice(0, i + 1).every((l) => l.startsWith('|')))
       .map((l) => l.split('|').slice(1, -1).map((c) => c.trim()));
-    const rowsOf = (router: RouterKind) => rows.filter(([first]) => first.startsWith(`\`${router}\``));
+    const rowsOf = (router: RouterKind) =>
+      rows
+        .filter(([first]) => first?.startsWith(`\`${router}\``))
+        .map((row) => {
+          const [first, testers, users] = row;
+          assert.ok(first !== undefined && testers !== undefined && users !== undefined, `a router, testers and users cell in | ${row.join(' | ')} |`);
+          return { first, testers, users };
+        });
     const ownershipOf = (first: string): RoutingOwnership | undefined => OWNERSHIPS.find((o) => first.endsWith(` ${o}`));
 
     it('found the table', () => assert.ok(header > 0 && rows.length >= ROUTER_KINDS.length, `${rows.length} rows`));
@@ -119,9 +126,9 @@ describe('router capabilities', () => {
         const c = CAPABILITIES[router];
         const own = rowsOf(router);
         assert.ok(own.length > 0, `a row for ${router}`);
-        const covered = new Set(own.flatMap(([first]) => (ownershipOf(first) ? [ownershipOf(first)] : supportedOwnerships(router))));
+        const covered = new Set(own.flatMap(({ first }) => (ownershipOf(first) ? [ownershipOf(first)] : supportedOwnerships(router))));
         assert.deepEqual([...covered].sort(), supportedOwnerships(router).sort(), `${router}: the ownerships of its rows`);
-        for (const [first, testers, users] of own) {
+        for (const { first, testers, users } of own) {
           if (c.staging.by === 'header') assert.match(testers, /header/, first);
           if (c.staging.by === 'path prefix') assert.ok(testers.includes(c.staging.prefix), first);
           if (c.staging.by === 'own address') assert.match(testers, /own/, first);

@@ -49,8 +49,9 @@ describe('checks: runner', () => {
   before(async () => {
     server = http.createServer((req, res) => {
       seen.push({ url: req.url, host: req.headers.host, canary: req.headers.canary });
-      const next = answers.length > 1 ? answers.shift()! : answers[0];
-      res.writeHead(next?.status).end(next?.body);
+      const next = answers.length > 1 ? answers.shift() : answers[0];
+      if (!next) return void res.writeHead(500).end('checks test: no answer scripted');
+      res.writeHead(next.status).end(next.body);
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

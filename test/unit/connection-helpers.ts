@@ -63,7 +63,7 @@ export function runInAgent<T>(request: RunnerRequest, env: Record<string, string
       const line = (prefix: string) => stdout.split(/\r?\n/).find((l) => l.startsWith(prefix))?.slice(prefix.length);
       const result = line('RESULT ');
       const error = line('ERROR ');
-      const secrets = [...stdout.matchAll(/^##vso\[task\.setsecret\](.*)$/gm)].map((m) => m[1]);
+      const secrets = [...stdout.matchAll(/^##vso\[task\.setsecret\](.*)$/gm)].map((m) => m[1] ?? '');
       resolve({ result: result ? (JSON.parse(result) as T) : undefined, error: error ? JSON.parse(error) : undefined, stdout, stderr, secrets });
     });
   });

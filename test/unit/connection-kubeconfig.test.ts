@@ -10,6 +10,7 @@ import {
   useBearerToken, useContext, writeKubeconfig, type Kubeconfig,
 } from '../../shared/connection/kubeconfig';
 import { certificateAuthorityData, serviceAccountToken } from '../../shared/connection/kubernetes';
+import { must } from '../must';
 
 const base = (): Kubeconfig =>
   parseKubeconfig(
@@ -78,7 +79,7 @@ describe('kubeconfig documents', () => {
     assert.equal(azureLoginServerId({ exec: { command: 'aws', args: ['eks', 'get-token'] } }), undefined);
     assert.equal(azureLoginServerId({ token: 'x' }), undefined);
     const config = base();
-    config.users[0].user = { exec: { command: 'kubelogin' } };
+    must(config.users[0], 'user u1').user = { exec: { command: 'kubelogin' } };
     useBearerToken(config, 'u1', 'entra-token');
     assert.deepEqual(config.users[0]?.user, { token: 'entra-token' });
   });
@@ -92,8 +93,8 @@ describe('kubeconfig documents', () => {
 
   it('resolves relative file references against the kubeconfig directory, leaves PATH commands alone', () => {
     const config = base();
-    config.clusters[0].cluster['certificate-authority'] = 'certs/ca.crt';
-    config.users[0].user = { 'client-key': '/abs/key.pem', exec: { command: 'kubelogin' } };
+    must(config.clusters[0], 'cluster c1').cluster['certificate-authority'] = 'certs/ca.crt';
+    must(config.users[0], 'user u1').user = { 'client-key': '/abs/key.pem', exec: { command: 'kubelogin' } };
     config.users.push({ name: 'u2', user: { exec: { command: './bin/helper' }, tokenFile: 'token' } });
     makePathsAbsolute(config, '/home/me/.kube');
     assert.equal(config.clusters[0]?.cluster['certificate-authority'], path.resolve('/home/me/.kube/certs/ca.crt'));

@@ -8,6 +8,7 @@ import { azureCredential } from '../../shared/azure/credentials';
 import { connect } from '../../shared/connection';
 import type { ChartAuth, ChartInputs, ConnectionInputs } from '../../shared/inputs/read';
 import { credentialsFor } from '../../shared/helm/registry-auth';
+import { must } from '../must';
 
 export interface RunnerRequest {
   mode: 'connect' | 'azure' | 'registry';
@@ -56,7 +57,7 @@ export interface AzureResult {
 }
 
 async function main(): Promise<void> {
-  const request = JSON.parse(process.argv[2]) as RunnerRequest;
+  const request = JSON.parse(must(process.argv[2], 'the request (JSON) as the first argument')) as RunnerRequest;
   if (request.mode === 'connect') {
     const connection = await connect(request.inputs as ConnectionInputs, request.workDir as string, {
       reachabilityTimeoutMs: request.reachabilityTimeoutMs,

@@ -238,7 +238,7 @@ describe('connect: every connection type, run like the agent runs a task', funct
       const result = ok(outcome);
       assert.match(result.describe, /^AKS cluster rg\/aks-entra \(user credentials, Entra ID token, /);
       const { users } = kubeconfigOf(result);
-      assert.deepEqual(Object.keys(users[0]?.user), ['token']);
+      assert.deepEqual(Object.keys(users[0]?.user ?? {}), ['token']);
       const claims = claimsOf(String(users[0]?.user.token));
       assert.deepEqual([claims.appid, claims.aud, claims.scp], [SP.clientId, AKS_SERVER_APP_ID, `${AKS_SERVER_APP_ID}/.default`]);
       assert.equal(kube.authorizations.at(-1), `Bearer ${String(users[0]?.user.token)}`);

@@ -35,7 +35,7 @@ function anchorsOf(file: string): Set<string> {
   const seen = new Map<string, number>();
   const anchors = new Set<string>();
   for (const match of text.matchAll(/^#{1,6}\s+(.+?)\s*#*\s*$/gm)) {
-    const base = slug(match[1]);
+    const base = slug(match[1] ?? '');
     const n = seen.get(base) ?? 0;
     seen.set(base, n + 1);
     anchors.add(n ? `${base}-${n}` : base);
@@ -46,7 +46,7 @@ function anchorsOf(file: string): Set<string> {
 /** Relative link targets of a Markdown file (inline links and images; code blocks and spans skipped). */
 export function relativeLinks(markdown: string): string[] {
   const text = markdown.replace(/```[\s\S]*?```/g, '').replace(/`[^`\n]*`/g, '');
-  const targets = [...text.matchAll(/!?\[[^\]]*\]\(\s*<?([^)\s>]+)>?(?:\s+"[^"]*")?\s*\)/g)].map((m) => m[1]);
+  const targets = [...text.matchAll(/!?\[[^\]]*\]\(\s*<?([^)\s>]+)>?(?:\s+"[^"]*")?\s*\)/g)].map((m) => m[1] ?? '');
   return targets.filter((t) => !/^[a-z][a-z0-9+.-]*:/i.test(t));
 }
 
@@ -88,7 +88,7 @@ describe('documentation links', () => {
       lines.forEach((line, i) => {
         for (const match of line.matchAll(/((?:\.\.\/)+)shared\b/g)) {
           // `../shared/x` from a file inside the repository is the project's own core folder when it stays inside.
-          if (path.relative(repoRoot, path.resolve(path.dirname(file), match[1], 'shared')).startsWith('..')) offenders.push(`${path.relative(repoRoot, file)}:${i + 1}: ${line.trim()}`);
+          if (path.relative(repoRoot, path.resolve(path.dirname(file), match[1] ?? '', 'shared')).startsWith('..')) offenders.push(`${path.relative(repoRoot, file)}:${i + 1}: ${line.trim()}`);
         }
         if (/\bDESIGN(\.md| invariants?)\b/.test(line) && !file.endsWith('doc-links.test.ts')) offenders.push(`${path.relative(repoRoot, file)}:${i + 1}: ${line.trim()}`);
       });

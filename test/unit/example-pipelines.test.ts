@@ -45,7 +45,7 @@ const blocks: Yaml[] = documents.flatMap((file) => {
     name: `${file} yaml block ${i + 1}`,
     file,
     line: doc.slice(0, m.index).split('\n').length + 1,
-    text: m[1],
+    text: m[1] ?? '',
     // A block that runs the whole lifecycle is held to the same rules as the example pipelines.
     lifecycle: ['BlueGreenDeploy@1', 'BlueGreenRouteTraffic@1', 'BlueGreenOnSuccess@1', 'BlueGreenOnFailure@1'].every((t) => m[1]?.includes(`task: ${t}`)),
   }));

@@ -8,6 +8,7 @@ import { BreachCounter, evaluate, evaluationCount, failureMessage, watchGates, t
 import type { ConnectionInputs } from '../../shared/inputs/read';
 import { Reader } from '../../shared/inputs/source';
 import { fakeSource } from './fake-inputs';
+import { must } from '../must';
 
 const VALUES = { app: 'calc', namespace: 'calc', slot: 'green', release: 'calc-green', productionSlot: 'blue', productionRelease: 'calc-blue' } as const;
 const vector = (...values: Array<number | string>): QueryResult => ({ kind: 'values', series: values.map((v, i) => ({ labels: values.length > 1 ? `{pod="p${i}"}` : '{}', value: Number(v) })) });
@@ -153,7 +154,7 @@ describe('metric gates: watching', () => {
     let i = 0;
     const sleeps: number[] = [];
     const log: string[] = [];
-    return { sleeps, log, o: { query: async () => answers[Math.min(i++, answers.length - 1)], values: VALUES, log: (l: string) => log.push(l), sleep: async (ms: number) => void sleeps.push(ms) } };
+    return { sleeps, log, o: { query: async () => must(answers[Math.min(i++, answers.length - 1)], 'a scripted answer'), values: VALUES, log: (l: string) => log.push(l), sleep: async (ms: number) => void sleeps.push(ms) } };
   };
   const gates = parseGates('rate: x >= 0.99');
 

@@ -42,7 +42,7 @@ const ok = { accepted: ['True', 'Accepted'] as [string, string], resolved: ['Tru
 
 describe('Gateway API router: the HTTPRoute', () => {
   describe('percent -> weights', () => {
-    for (const [percent, production, staging] of [[0, 100, 0], [1, 99, 1], [30, 70, 30], [50, 50, 50], [100, 0, 100]]) {
+    for (const [percent, production, staging] of [[0, 100, 0], [1, 99, 1], [30, 70, 30], [50, 50, 50], [100, 0, 100]] as const) {
       it(`${percent} % -> production ${production}, staging ${staging}, and back`, () => {
         assert.deepEqual(weightsFor(percent), { production, staging });
         assert.equal(percentOf(staging, production), percent);

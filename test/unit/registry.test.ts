@@ -14,6 +14,7 @@ import { startFakeAzure, type FakeAzureServer } from '../cluster/azure/server';
 import { assertSecretsMasked, endpointEnv, makeTempDir, runInAgent, type ServiceConnection } from './connection-helpers';
 import type { RegistryResult } from './connection-runner';
 import { fakeSource } from './fake-inputs';
+import { must } from '../must';
 
 const sha256 = (text: string) => crypto.createHash('sha256').update(text).digest('hex');
 const CREDS = { username: 'deployer', password: 'p@ss:wörd/"1' };
@@ -42,7 +43,7 @@ describe('chart registry credentials: config files', () => {
   it("the registry config is Docker's config.json with base64 user:password under the host (Docker Hub also under its index URL)", () => {
     const config = JSON.parse(registryConfigText('myacr.azurecr.io', CREDS)) as { auths: Record<string, { auth: string }> };
     assert.deepEqual(Object.keys(config.auths), ['myacr.azurecr.io']);
-    assert.equal(Buffer.from(config.auths['myacr.azurecr.io']?.auth, 'base64').toString('utf8'), `${CREDS.username}:${CREDS.password}`);
+    assert.equal(Buffer.from(config.auths['myacr.azurecr.io']?.auth ?? '', 'base64').toString('utf8'), `${CREDS.username}:${CREDS.password}`);
     const hub = JSON.parse(registryConfigText('registry-1.docker.io', CREDS)) as { auths: Record<string, unknown> };
     assert.deepEqual(Object.keys(hub.auths), ['registry-1.docker.io', 'https://index.docker.io/v1/']);
   });
@@ -61,7 +62,7 @@ describe('chart registry credentials: config files', () => {
     const registry = writeChartAccess(work, oci, { ...CREDS, source: 'user deployer' });
     assert.deepEqual(Object.keys(registry.env), ['HELM_REGISTRY_CONFIG']);
     assert.ok(registry.env.HELM_REGISTRY_CONFIG?.startsWith(`${work}${path.sep}`));
-    assert.equal(fs.statSync(registry.env.HELM_REGISTRY_CONFIG).mode & 0o777, 0o600);
+    assert.equal(fs.statSync(must(registry.env.HELM_REGISTRY_CONFIG, 'HELM_REGISTRY_CONFIG')).mode & 0o777, 0o600);
     assert.equal(registry.repoName, undefined);
     assert.equal(registry.describe, 'registry myacr.azurecr.io with the credentials of user deployer');
     assert.ok(!registry.describe.includes(CREDS.password));
@@ -69,7 +70,7 @@ describe('chart registry credentials: config files', () => {
     const repo: ChartInputs = { chart: 'calc', repository: 'https://charts.example/stable' };
     const repository = writeChartAccess(work, repo, { ...CREDS, source: 'user deployer' });
     assert.deepEqual(Object.keys(repository.env).sort(), ['HELM_REPOSITORY_CACHE', 'HELM_REPOSITORY_CONFIG']);
-    assert.equal(fs.statSync(repository.env.HELM_REPOSITORY_CONFIG).mode & 0o777, 0o600);
+    assert.equal(fs.statSync(must(repository.env.HELM_REPOSITORY_CONFIG, 'HELM_REPOSITORY_CONFIG')).mode & 0o777, 0o600);
     assert.ok(repository.env.HELM_REPOSITORY_CACHE?.startsWith(`${work}${path.sep}`));
     assert.equal(repository.repoName, PRIVATE_REPO_NAME);
   });

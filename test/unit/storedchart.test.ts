@@ -8,6 +8,7 @@ import type { Helm } from '../../shared/helm/cli';
 import type { Kube, KubeObject } from '../../shared/kubernetes/client';
 import type { SlotLocation } from '../../shared/core/model';
 import { chartOfRelease, chartToRerender, checkRerenderable, isSameLocalChart, rerenderCharts, type StoredChartRelease, subchartReason, writeStoredChart } from '../../shared/helm/stored-chart';
+import { must } from '../must';
 
 const b64 = (text: string | Buffer) => Buffer.from(text).toString('base64');
 const file = (name: string, text: string) => ({ name, data: b64(text) });
@@ -64,8 +65,8 @@ function fakeHelm(): Helm & { calls: string[][] } {
     calls,
     async run(args: string[]) {
       calls.push(args);
-      const dest = args[args.indexOf('--destination') + 1];
-      fs.writeFileSync(path.join(dest, `app-${args[args.indexOf('--version') + 1]}.tgz`), 'tgz');
+      const dest = must(args[args.indexOf('--destination') + 1], 'helm pull --destination');
+      fs.writeFileSync(path.join(dest, `app-${must(args[args.indexOf('--version') + 1], 'helm pull --version')}.tgz`), 'tgz');
       return { stdout: '', stderr: '', code: 0 };
     },
   } as unknown as Helm & { calls: string[][] };

@@ -100,7 +100,7 @@ describe('task.json', () => {
         for (const rule of [...json.inputs, ...json.groups].map((x) => x.visibleRule).filter((r): r is string => !!r)) {
           for (const clause of rule.split(/\s*(?:&&|\|\|)\s*/)) {
             const [subject] = clause.split(/\s*(?:!=|==|=)\s*/);
-            assert.ok(names.has(subject), `visibleRule '${rule}' refers to input ${subject}`);
+            assert.ok(subject !== undefined && names.has(subject), `visibleRule '${rule}' refers to input ${subject}`);
           }
         }
         for (const binding of json.dataSourceBindings) {

@@ -4,8 +4,10 @@ import { nginxIngressWebhook } from './admission';
 import { ApiError } from './errors';
 import { Registry, type WriteContext } from './registry';
 import type { JsonObject } from './schema';
+import { must } from '../../must';
 
 const ingresses = RESOURCES.find((r) => r.kind === 'Ingress')!;
+const namespaces = must(RESOURCES.find((r) => r.kind === 'Namespace'), 'the Namespace resource');
 const ctx: WriteContext = { manager: 'test', dryRun: false };
 
 function ingress(name: string, options: { canary?: string; host?: string; path?: string; className?: string } = {}): JsonObject {
@@ -28,7 +30,7 @@ describe('ingress-nginx admission webhook', () => {
   let registry: Registry;
   beforeEach(() => {
     registry = new Registry(new Store(), [nginxIngressWebhook()]);
-    for (const name of ['calc', 'blue-calc', 'green-calc']) registry.create(RESOURCES[0], undefined, { metadata: { name } }, ctx);
+    for (const name of ['calc', 'blue-calc', 'green-calc']) registry.create(namespaces, undefined, { metadata: { name } }, ctx);
     registry.create(ingresses, 'calc', ingress('primary'), ctx);
   });
 
@@ -56,7 +58,7 @@ describe('ingress-nginx admission webhook', () => {
 
   it('is off unless enabled', () => {
     const open = new Registry(new Store(), []);
-    open.create(RESOURCES[0], undefined, { metadata: { name: 'calc' } }, ctx);
+    open.create(namespaces, undefined, { metadata: { name: 'calc' } }, ctx);
     open.create(ingresses, 'calc', ingress('a'), ctx);
     assert.equal(open.create(ingresses, 'calc', ingress('b'), ctx).status, 201);
   });

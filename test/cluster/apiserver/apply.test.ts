@@ -30,6 +30,7 @@ describe('server-side apply', () => {
     const created = apply(canaryIngress({ 'nginx.ingress.kubernetes.io/canary': 'true' }));
     assert.equal(created.status, 201);
     const [entry] = created.body.metadata.managedFields as Array<{ manager: string; operation: string; fieldsV1: JsonObject }>;
+    assert.ok(entry, 'a managedFields entry');
     assert.equal(entry.manager, 'helm');
     assert.equal(entry.operation, 'Apply');
     assert.deepEqual(entry.fieldsV1, {
@@ -99,7 +100,7 @@ describe('server-side apply', () => {
     const after = apply(deployment([{ name: 'app', image: 'app:2' }]), 'helm', false, 'Deployment');
     const containers = after.body.spec.template.spec.containers as Array<{ name: string; image: string; imagePullPolicy?: string }>;
     assert.deepEqual(containers.map((c) => [c.name, c.image]), [['app', 'app:2']]);
-    assert.equal(containers[0].imagePullPolicy, 'IfNotPresent', 'server defaults stay: nobody applied them');
+    assert.equal(containers[0]?.imagePullPolicy, 'IfNotPresent', 'server defaults stay: nobody applied them');
     assert.equal(after.body.metadata.generation, 2);
   });
 

@@ -134,9 +134,10 @@ export function serverSideApply(live: KubeObject | undefined, config: JsonObject
 
 function conflictError(conflicts: Array<{ owner: Owner; path: string }>): ApiError {
   const causes = conflicts.map((c) => ({ type: 'FieldManagerConflict', message: `conflict with ${describe(c.owner)}`, field: pathString(decodePath(c.path)) }));
+  const [only] = causes;
   let message: string;
-  if (conflicts.length === 1) {
-    message = `Apply failed with 1 conflict: conflict with ${describe(conflicts[0].owner)}: ${causes[0].field}`;
+  if (causes.length === 1 && only) {
+    message = `Apply failed with 1 conflict: ${only.message}: ${only.field}`;
   } else {
     const byManager = new Map<string, string[]>();
     for (const c of conflicts) {

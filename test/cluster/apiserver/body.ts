@@ -14,7 +14,7 @@ export function readBody(req: IncomingMessage): Promise<Buffer> {
   });
 }
 
-export const mediaType = (header: string | undefined): string => (header ?? '').split(';')[0].trim().toLowerCase();
+export const mediaType = (header: string | undefined): string => ((header ?? '').split(';')[0] ?? '').trim().toLowerCase();
 
 /** Decodes a body; an empty body is undefined. */
 export function decodeBody(body: Buffer, contentType: string): Json | undefined {

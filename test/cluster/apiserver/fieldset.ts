@@ -16,7 +16,10 @@ const SERVER_METADATA = new Set([
 
 const encodeKey = (key: Record<string, Json>) => {
   const sorted: Record<string, Json> = {};
-  for (const k of Object.keys(key).sort()) sorted[k] = key[k];
+  for (const k of Object.keys(key).sort()) {
+    const v = key[k];
+    if (v !== undefined) sorted[k] = v;
+  }
   return `k:${JSON.stringify(sorted)}`;
 };
 
@@ -103,9 +106,8 @@ export function removePath(object: JsonObject, path: FieldPath): void {
     if (next === undefined || next === null || typeof next !== 'object') return;
     chain.push(next);
   }
-  for (let depth = path.length - 1; depth >= 0; depth -= 1) {
+  for (const [depth, el] of [...path.entries()].reverse()) {
     const parent = chain[depth];
-    const el = path[depth];
     if (el.startsWith('f:') && isObject(parent)) delete parent[el.slice(2)];
     else if (Array.isArray(parent)) {
       const target = valueAt(parent, [el]);

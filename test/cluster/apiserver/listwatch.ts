@@ -46,10 +46,11 @@ export function listObjects(store: Store, r: ResourceType, namespace: string | u
   }
   const limit = Number(query.get('limit') ?? 0);
   const metadata: Record<string, unknown> = { resourceVersion: rv };
-  if (limit > 0 && items.length > limit) {
+  const last = limit > 0 && items.length > limit ? items[limit - 1] : undefined;
+  if (last) {
     const rest = items.length - limit;
     items = items.slice(0, limit);
-    metadata.continue = Buffer.from(JSON.stringify({ rv, after: positionOf(items[items.length - 1]) } satisfies ContinueToken)).toString('base64url');
+    metadata.continue = Buffer.from(JSON.stringify({ rv, after: positionOf(last) } satisfies ContinueToken)).toString('base64url');
     metadata.remainingItemCount = rest;
   }
   return { kind: `${r.kind}List`, apiVersion: apiVersionOf(r), metadata, items };
@@ -75,7 +76,7 @@ export class EventLog {
       this.events.push({ rv: Number(event.object.metadata.resourceVersion), event });
       if (this.events.length > this.capacity) {
         const dropped = this.events.splice(0, this.events.length - this.capacity);
-        this.firstRv = dropped[dropped.length - 1].rv;
+        this.firstRv = dropped.at(-1)?.rv ?? this.firstRv;
       }
     });
   }

@@ -36,6 +36,7 @@ describe('strategic merge patch', () => {
   it('merges containers by name and env by name, leaving the other items alone', () => {
     const out = strategicMergePatch(deployment(), { spec: { template: { spec: { containers: [{ name: 'app', image: 'app:2', env: [{ name: 'VERSION', value: '2' }] }] } } } }, 'Deployment');
     const [app, sidecar] = containersOf(out);
+    assert.ok(app, 'the app container');
     assert.equal(app.image, 'app:2');
     assert.deepEqual(app.env, [{ name: 'VERSION', value: '2' }, { name: 'SLOT', value: 'blue' }]);
     assert.deepEqual(sidecar, { name: 'sidecar', image: 'proxy:1' });
@@ -48,6 +49,7 @@ describe('strategic merge patch', () => {
       'Deployment',
     );
     const [app] = containersOf(out);
+    assert.ok(app, 'the app container');
     assert.deepEqual(app.ports, [{ containerPort: 8080, name: 'http' }, { containerPort: 9090, name: 'prom' }]);
     assert.deepEqual(app.args, ['--c']);
   });
@@ -60,7 +62,7 @@ describe('strategic merge patch', () => {
     );
     assert.deepEqual((out.metadata as JsonObject).labels, { app: 'web' });
     assert.deepEqual(containersOf(out).map((c) => c.name), ['app']);
-    assert.deepEqual(containersOf(out)[0].env, [{ name: 'VERSION', value: '1' }]);
+    assert.deepEqual(containersOf(out)[0]?.env, [{ name: 'VERSION', value: '1' }]);
   });
 
   it('orders items by $setElementOrder (what helm 3 three-way patches send)', () => {

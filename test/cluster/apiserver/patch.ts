@@ -147,14 +147,15 @@ type Container = JsonObject | Json[];
 /** Walks to the parent of the pointer's last token. */
 function locate(doc: Json, pointer: string): { parent: Container; token: string } {
   const tokens = parsePointer(pointer);
-  if (tokens.length === 0) throw unprocessable('operations on the document root are not supported');
+  const last = tokens.at(-1);
+  if (last === undefined) throw unprocessable('operations on the document root are not supported');
   let node: Json = doc;
   for (const t of tokens.slice(0, -1)) {
     const next: Json | undefined = Array.isArray(node) ? node[Number(t)] : isObject(node) ? node[t] : undefined;
     if (next === undefined || next === null || typeof next !== 'object') throw unprocessable(`doc is missing path: ${pointer}`);
     node = next;
   }
-  return { parent: node as Container, token: tokens[tokens.length - 1] };
+  return { parent: node as Container, token: last };
 }
 
 function getAt(doc: Json, pointer: string): Json | undefined {
@@ -178,9 +179,13 @@ function addAt(doc: Json, pointer: string, value: Json): void {
 
 function removeAt(doc: Json, pointer: string): Json {
   const { parent, token } = locate(doc, pointer);
-  if (Array.isArray(parent)) return parent.splice(arrayIndex(parent, token, false), 1)[0];
-  if (!(token in parent)) throw unprocessable(`Unable to remove nonexistent key: ${token}: missing value`);
+  if (Array.isArray(parent)) {
+    const [removed] = parent.splice(arrayIndex(parent, token, false), 1);
+    if (removed === undefined) throw unprocessable(`index ${token} out of bounds`);
+    return removed;
+  }
   const old = parent[token];
+  if (!(token in parent) || old === undefined) throw unprocessable(`Unable to remove nonexistent key: ${token}: missing value`);
   delete parent[token];
   return old;
 }

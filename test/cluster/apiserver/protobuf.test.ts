@@ -5,9 +5,10 @@ import { gunzipSync } from 'node:zlib';
 import { repoRoot } from '../../../scripts/fetch-helm';
 import { ApiError } from './errors';
 import { decodeProtobufBody, encodeEnvelope, encodeField } from './protobuf';
+import { must } from '../../must';
 
 const fixtures = JSON.parse(fs.readFileSync(path.join(repoRoot, 'test', 'cluster', 'apiserver', 'fixtures', 'helm-protobuf.json'), 'utf8')) as Record<string, string>;
-const body = (name: string) => Buffer.from(fixtures[name], 'base64');
+const body = (name: string) => Buffer.from(must(fixtures[name], `fixture ${name} in helm-protobuf.json`), 'base64');
 
 /** helm's release payload: base64 (the Secret's data) of base64 of gzipped JSON. */
 const releaseOf = (data: string) => JSON.parse(gunzipSync(Buffer.from(Buffer.from(data, 'base64').toString('utf8'), 'base64')).toString('utf8'));

@@ -115,8 +115,8 @@ class Reader {
     let result = 0n;
     let shift = 0n;
     for (;;) {
-      if (this.pos >= this.buf.length) throw new Error('truncated varint');
       const byte = this.buf[this.pos++];
+      if (byte === undefined) throw new Error('truncated varint');
       result |= BigInt(byte & 0x7f) << shift;
       if ((byte & 0x80) === 0) return result;
       shift += 7n;

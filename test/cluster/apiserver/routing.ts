@@ -19,8 +19,9 @@ export interface GroupVersionPath {
 /** Splits a path into group, version and the rest, or undefined for non-resource paths. */
 export function groupVersionOf(pathname: string): GroupVersionPath | undefined {
   const segs = pathname.split('/').filter((s) => s !== '').map(decodeURIComponent);
-  if (segs[0] === 'api' && segs.length >= 2) return { group: '', version: segs[1], rest: segs.slice(2) };
-  if (segs[0] === 'apis' && segs.length >= 3) return { group: segs[1], version: segs[2], rest: segs.slice(3) };
+  const [root, first, second] = segs;
+  if (root === 'api' && first !== undefined) return { group: '', version: first, rest: segs.slice(2) };
+  if (root === 'apis' && first !== undefined && second !== undefined) return { group: first, version: second, rest: segs.slice(3) };
   return undefined;
 }
 
@@ -29,14 +30,15 @@ const find = (group: string, version: string, plural: string) =>
 
 /** The resource a group/version path addresses, or undefined when it names nothing the server serves. */
 export function resolveTarget({ group, version, rest }: GroupVersionPath): ResourceTarget | undefined {
-  if (rest.length >= 3 && rest[0] === 'namespaces') {
-    const r = find(group, version, rest[2]);
-    if (r?.namespaced && rest.length <= 5) return { resource: r, namespace: rest[1], name: rest[3], subresource: rest[4] };
+  const [first, second, third, fourth, fifth] = rest;
+  if (first === 'namespaces' && third !== undefined) {
+    const r = find(group, version, third);
+    if (r?.namespaced && rest.length <= 5) return { resource: r, namespace: second, name: fourth, subresource: fifth };
   }
-  if (rest.length === 0 || rest.length > 3) return undefined;
-  const r = find(group, version, rest[0]);
+  if (first === undefined || rest.length > 3) return undefined;
+  const r = find(group, version, first);
   if (!r) return undefined;
   // A namespaced resource without a namespace is only addressable as a collection (list/watch across namespaces).
   if (r.namespaced && rest.length > 1) return undefined;
-  return { resource: r, name: rest[1], subresource: rest[2] };
+  return { resource: r, name: second, subresource: third };
 }

@@ -40,12 +40,14 @@ export function parseLabelSelector(selector: string | null | undefined): Require
   for (const term of splitTerms(selector)) {
     let m: RegExpMatchArray | null;
     if ((m = term.match(/^(\S+)\s+(in|notin)\s*\((.*)\)$/))) {
-      const values = m[3].split(',').map((v) => v.trim()).filter((v) => v !== '');
-      out.push({ key: checkKey(m[1], selector), op: m[2] as 'in' | 'notin', values });
+      const [, key = '', op, list = ''] = m;
+      const values = list.split(',').map((v) => v.trim()).filter((v) => v !== '');
+      out.push({ key: checkKey(key, selector), op: op as 'in' | 'notin', values });
     } else if ((m = term.match(/^([^=!\s]+)\s*(==|=|!=)\s*(\S*)$/))) {
-      out.push({ key: checkKey(m[1], selector), op: m[2] === '!=' ? 'notin' : 'in', values: [m[3]] });
+      const [, key = '', op, value = ''] = m;
+      out.push({ key: checkKey(key, selector), op: op === '!=' ? 'notin' : 'in', values: [value] });
     } else if ((m = term.match(/^!\s*(\S+)$/))) {
-      out.push({ key: checkKey(m[1], selector), op: '!exists' });
+      out.push({ key: checkKey(m[1] ?? '', selector), op: '!exists' });
     } else if (/^\S+$/.test(term)) {
       out.push({ key: checkKey(term, selector), op: 'exists' });
     } else {
@@ -59,15 +61,16 @@ export function matchesLabels(requirements: Requirement[], labels: Record<string
   const l = labels ?? {};
   return requirements.every((r) => {
     const has = Object.prototype.hasOwnProperty.call(l, r.key);
+    const value = has ? l[r.key] : undefined;
     switch (r.op) {
       case 'exists':
         return has;
       case '!exists':
         return !has;
       case 'in':
-        return has && r.values.includes(l[r.key]);
+        return value !== undefined && r.values.includes(value);
       case 'notin':
-        return !has || !r.values.includes(l[r.key]);
+        return value === undefined || !r.values.includes(value);
     }
   });
 }
@@ -108,12 +111,17 @@ export function parseFieldSelector(selector: string | null | undefined): FieldRe
   return splitTerms(selector).map((term) => {
     const m = term.match(/^([^=!]+)(==|=|!=)(.*)$/);
     if (!m) throw new ApiError(400, 'BadRequest', `invalid selector: '${selector}'; can't understand '${term}'`);
-    const field = m[1].trim();
+    const [, name = '', op, value = ''] = m;
+    const field = name.trim();
     if (!FIELDS[field]) throw new ApiError(400, 'BadRequest', `field label not supported: ${field}`);
-    return { field, negate: m[2] === '!=', value: m[3].trim() };
+    return { field, negate: op === '!=', value: value.trim() };
   });
 }
 
 export function matchesFields(requirements: FieldRequirement[], object: KubeObject): boolean {
-  return requirements.every((r) => ((FIELDS[r.field](object) ?? '') === r.value) !== r.negate);
+  return requirements.every((r) => {
+    const read = FIELDS[r.field];
+    if (!read) throw new ApiError(400, 'BadRequest', `field label not supported: ${r.field}`);
+    return ((read(object) ?? '') === r.value) !== r.negate;
+  });
 }

@@ -172,7 +172,7 @@ describe('API server', () => {
       setTimeout(() => void post('/api/v1/namespaces/lists/configmaps', { metadata: { name: 'f', labels: { slot: 'blue' } } }), 100);
       const events = await watch(api.url, path, (e) => e.length >= 4);
       assert.deepEqual(events.map((e) => [e.type, e.object.metadata.name]), [['ADDED', 'a'], ['ADDED', 'c'], ['BOOKMARK', undefined], ['ADDED', 'f']]);
-      assert.deepEqual(events[2].object.metadata.annotations, { 'k8s.io/initial-events-end': 'true' });
+      assert.deepEqual(events[2]?.object.metadata.annotations, { 'k8s.io/initial-events-end': 'true' });
       assert.equal((await get('/api/v1/namespaces/lists/configmaps?watch=true&sendInitialEvents=true')).status, 422);
     });
     it('tells a selector watch about objects leaving (DELETED) and entering (ADDED) its selector', async () => {

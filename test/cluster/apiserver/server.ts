@@ -233,8 +233,9 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
       if (list) return { status: 200, body: list };
     }
     const segs = p.split('/').filter(Boolean);
-    if (segs.length === 2 && segs[0] === 'apis') {
-      const group = apiGroup(segs[1]);
+    const [root, name] = segs;
+    if (segs.length === 2 && root === 'apis' && name !== undefined) {
+      const group = apiGroup(name);
       if (group) return { status: 200, body: group };
     }
     throw pathNotFound();

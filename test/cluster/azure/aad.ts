@@ -149,7 +149,7 @@ export function fakeEntra(options: FakeEntraOptions = {}): FakeEntra {
       const host = String(req.headers.host);
       return { status: 200, body: { tenant_discovery_endpoint: `${base}/common/v2.0/.well-known/openid-configuration`, 'api-version': '1.1', metadata: [{ preferred_network: host, preferred_cache: host, aliases: [host] }] } };
     }
-    if (req.method === 'POST' && (m = req.path.match(/^\/([^/]+)\/oauth2\/v2\.0\/token$/))) return tokenEndpoint(req, m[1], `${base}${req.path}`);
+    if (req.method === 'POST' && (m = req.path.match(/^\/([^/]+)\/oauth2\/v2\.0\/token$/)) && m[1]) return tokenEndpoint(req, m[1], `${base}${req.path}`);
     // msal appends a slash to AZURE_POD_IDENTITY_AUTHORITY_HOST's path; IMDS takes both.
     if (req.method === 'GET' && /^\/metadata\/identity\/oauth2\/token\/?$/.test(req.path)) return imds(req);
     if (req.method === 'POST' && req.path === oidcRequestPath) return oidc(req);

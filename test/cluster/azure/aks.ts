@@ -69,7 +69,7 @@ export function fakeAks(options: FakeAksOptions): FakeAks {
   const handler: AzureHandler = (req) => {
     const m = req.path.match(CLUSTER_PATH);
     if (!m) return undefined;
-    const [, subscriptionId, resourceGroup, name, actionRaw] = m;
+    const [, subscriptionId = '', resourceGroup = '', name = '', actionRaw = ''] = m; // all four groups are required: '' is never used
     const action: AksAction = actionRaw.toLowerCase() === 'listclusteradmincredential' ? 'listClusterAdminCredential' : 'listClusterUserCredential';
     const call: AksCall = { action, cluster: `${resourceGroup}/${name}`, apiVersion: req.query.get('api-version'), status: 0 };
     calls.push(call);

@@ -47,7 +47,7 @@ export const profileFqdn = (p: TmProfile) => `${p.dnsConfig.relativeName}.${TM_D
 export const profileId = (p: Pick<TmProfile, 'subscriptionId' | 'resourceGroup' | 'name'>) =>
   `/subscriptions/${p.subscriptionId}/resourceGroups/${p.resourceGroup}/providers/Microsoft.Network/trafficManagerProfiles/${p.name}`;
 /** ARM spells the type segment in ids and `type` with a lower-case first letter: `azureEndpoints`. */
-export const typeSegment = (t: EndpointType) => t[0].toLowerCase() + t.slice(1);
+export const typeSegment = (t: EndpointType) => t.charAt(0).toLowerCase() + t.slice(1);
 export const endpointId = (p: TmProfile, e: TmEndpoint) => `${profileId(p)}/${typeSegment(e.type)}/${e.name}`;
 
 export function endpointTypeOf(segment: string): EndpointType | undefined {

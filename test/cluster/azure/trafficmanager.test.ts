@@ -134,7 +134,7 @@ describe('fake ARM: Traffic Manager (real SDK 6.1.0)', () => {
     assert.deepEqual([patched.endpointStatus, patched.weight, patched.target, patched.endpointMonitorStatus], ['Disabled', 10, 'green.test', 'Disabled']);
     assert.equal(await armFailure(client.endpoints.update(RG, 'calc', 'ExternalEndpoints', 'green', { weight: 0 })), '400 BadRequest');
     assert.equal(await armFailure(client.endpoints.update(RG, 'calc', 'ExternalEndpoints', 'nope', { weight: 2 })), '404 NotFound');
-    assert.equal((await client.profiles.get(RG, 'calc')).endpoints?.[0].endpointStatus, 'Disabled');
+    assert.equal((await client.profiles.get(RG, 'calc')).endpoints?.[0]?.endpointStatus, 'Disabled');
     await client.endpoints.delete(RG, 'calc', 'ExternalEndpoints', 'green');
     assert.equal(await armFailure(client.endpoints.get(RG, 'calc', 'ExternalEndpoints', 'green')), '404 NotFound');
   });
@@ -144,7 +144,7 @@ describe('fake ARM: Traffic Manager (real SDK 6.1.0)', () => {
     tm.setMonitorStatus(RG, 'calc', 'green', 'Degraded');
     assert.equal((await client.endpoints.get(RG, 'calc', 'ExternalEndpoints', 'green')).endpointMonitorStatus, 'Degraded');
     tm.setMonitorStatus(RG, 'calc', 'green', 'CheckingEndpoint');
-    assert.equal((await client.profiles.get(RG, 'calc')).endpoints?.[0].endpointMonitorStatus, 'CheckingEndpoint');
+    assert.equal((await client.profiles.get(RG, 'calc')).endpoints?.[0]?.endpointMonitorStatus, 'CheckingEndpoint');
   });
 
   it('write log: every PUT/PATCH/DELETE with its outcome', async () => {
@@ -183,7 +183,7 @@ describe('fake ARM: Traffic Manager (real SDK 6.1.0)', () => {
     const call = armFailure(client.endpoints.createOrUpdate(RG, 'calc', 'ExternalEndpoints', 'green', external('green.test', 1), { abortSignal: abort.signal }));
     const [write] = await crashed;
     assert.deepEqual([write.endpoint, write.index, tm.writes.at(-1)?.outcome, tm.faults.dark], ['green', tm.faults.writeCount, 'applied', true]);
-    assert.equal(tm.profile(RG, 'calc')?.endpoints[0].name, 'green', 'the write was applied before the crash');
+    assert.equal(tm.profile(RG, 'calc')?.endpoints[0]?.name, 'green', 'the write was applied before the crash');
     abort.abort();
     assert.equal(await call, 'AbortError', 'the client never got an answer');
     tm.faults.clear();

@@ -152,14 +152,17 @@ export class FakeTrafficManager {
       const fault = this.faults.onRead();
       if (fault) return fault;
     }
-    if (ip) return req.method === 'GET' ? this.getPublicIp(ip[1], ip[2], decodeURIComponent(ip[3])) : undefined;
+    if (ip) {
+      const [, ipSub = '', ipRg = '', ipName = ''] = ip; // required groups: '' is never used
+      return req.method === 'GET' ? this.getPublicIp(ipSub, ipRg, decodeURIComponent(ipName)) : undefined;
+    }
     const version = req.query.get('api-version');
     if (!version) return armError(400, 'MissingApiVersionParameter', "The api-version query parameter (?api-version=) is required for all requests.");
     if (!this.apiVersions.includes(version)) {
       return armError(400, 'InvalidApiVersionParameter', `The api-version '${version}' is invalid. The supported versions are '${this.apiVersions.join(',')}'.`);
     }
     if (list) return req.method === 'GET' ? { status: 200, body: { value: this.profiles().filter((p) => p.subscriptionId === list[1]).map((p) => this.toArm(p)) } } : undefined;
-    const [, sub, rg, profile, typeSegment, endpoint] = (m as RegExpExecArray).map((s) => (s === undefined ? s : decodeURIComponent(s)));
+    const [, sub = '', rg = '', profile, typeSegment, endpoint] = (m as RegExpExecArray).map((s) => (s === undefined ? s : decodeURIComponent(s)));
     if (!WRITE_METHODS.includes(req.method)) return this.read(sub, rg, profile, typeSegment, endpoint);
     return this.write(req, sub, rg, profile, typeSegment, endpoint);
   }
@@ -253,13 +256,14 @@ export class FakeTrafficManager {
     const index = p.endpoints.findIndex((x) => x.type === type && x.name.toLowerCase() === name.toLowerCase());
     const e = validateEndpoint(p, type, name, body, this.lookup);
     if ('status' in e) return e;
-    if (index >= 0) {
-      e.health = p.endpoints[index].health; // monitoring state belongs to the service, not to the PUT
+    const old = p.endpoints[index];
+    if (old) {
+      e.health = old.health; // monitoring state belongs to the service, not to the PUT
       p.endpoints[index] = e;
     } else {
       p.endpoints.push(e);
     }
-    return { status: index >= 0 ? 200 : 201, body: endpointToArm(p, e, (x) => this.targetOf(x)) };
+    return { status: old ? 200 : 201, body: endpointToArm(p, e, (x) => this.targetOf(x)) };
   }
 
   private patchEndpoint(sub: string, rg: string, profileName: string, type: EndpointType, name: string, body: unknown): AzureResponse {

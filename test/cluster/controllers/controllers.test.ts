@@ -63,6 +63,7 @@ describe('local cluster controllers', () => {
     );
     assert.equal(condition(done, 'Available')?.status, 'True');
     const [rs] = owned('ReplicaSet', d);
+    assert.ok(rs, 'the ReplicaSet');
     const hash = rs.metadata.labels?.['pod-template-hash'];
     assert.ok(hash);
     assert.equal(rs.metadata.name, `web-${hash}`);

@@ -152,15 +152,9 @@ function updateStatus(store: Store, queue: WorkQueue, d: KubeObject, newRs: Kube
 
 /** The Progressing condition's lastUpdateTime marks the last progress: it moves only when the rollout moved. */
 function setProgress(conditions: Condition[], next: Condition, progressed: boolean): Condition[] {
-  const at = conditions.findIndex((c) => c.type === 'Progressing');
-  const old = at >= 0 ? conditions[at] : undefined;
+  const old = conditions.find((c) => c.type === 'Progressing');
   const updated = setCondition(conditions, next, true);
-  if (old && !progressed) {
-    const i = updated.findIndex((c) => c.type === 'Progressing');
-    updated[i] = { ...updated[i], lastUpdateTime: old.lastUpdateTime };
-  } else if (progressed) {
-    const i = updated.findIndex((c) => c.type === 'Progressing');
-    updated[i] = { ...updated[i], lastUpdateTime: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z') };
-  }
-  return updated;
+  if (!old && !progressed) return updated;
+  const lastUpdateTime = progressed ? new Date().toISOString().replace(/\.\d{3}Z$/, 'Z') : old?.lastUpdateTime;
+  return updated.map((c) => (c.type === 'Progressing' ? { ...c, lastUpdateTime } : c));
 }

@@ -11,8 +11,9 @@ const SUFFIX: Record<string, number> = {
 /** A resource.Quantity (`500m`, `2`, `1.5Gi`) as a number of units; NaN when it is not one. */
 export function quantity(text: unknown): number {
   const m = /^([0-9.]+)([a-zA-Z]*)$/.exec(String(text ?? '').trim());
-  if (!m || SUFFIX[m[2]] === undefined) return NaN;
-  return Number(m[1]) * SUFFIX[m[2]];
+  const unit = m ? SUFFIX[m[2] ?? ''] : undefined;
+  if (!m || unit === undefined) return NaN;
+  return Number(m[1]) * unit;
 }
 
 type Resources = { requests?: Record<string, unknown>; limits?: Record<string, unknown> };

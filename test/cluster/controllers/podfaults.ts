@@ -40,7 +40,7 @@ export const backoffMs = (n: number) => Math.min(BACKOFF.maxMs, BACKOFF.firstMs 
 
 /** The image as containerd resolves it: `calc:1` is `docker.io/library/calc:1`. */
 export function fullImage(image: string): string {
-  const first = image.split('/')[0];
+  const first = image.split('/')[0] ?? '';
   const hasDomain = image.includes('/') && (first.includes('.') || first.includes(':') || first === 'localhost');
   if (hasDomain) return image;
   return image.includes('/') ? `docker.io/${image}` : `docker.io/library/${image}`;

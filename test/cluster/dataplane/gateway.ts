@@ -107,9 +107,9 @@ export function routeGateway(req: DataPlaneRequest, view: ClusterView, routing: 
       if (best) candidates.push({ route, rule, ruleIndex, score: [...host, ...best] });
     });
   }
-  if (!candidates.length) return statusDecision(404, 'no-route', `no HTTPRoute matches ${req.host}${req.path}`);
-  candidates.sort((a, b) => compare(b.score, a.score) || byAge(a.route, b.route) || a.ruleIndex - b.ruleIndex);
-  const { route, rule, ruleIndex } = candidates[0];
+  const [best] = candidates.sort((a, b) => compare(b.score, a.score) || byAge(a.route, b.route) || a.ruleIndex - b.ruleIndex);
+  if (!best) return statusDecision(404, 'no-route', `no HTTPRoute matches ${req.host}${req.path}`);
+  const { route, rule, ruleIndex } = best;
   const label = `httproute ${route.metadata.namespace}/${route.metadata.name} rule ${ruleIndex}`;
   const refs = rule.backendRefs ?? [];
   if (!refs.length) return statusDecision(500, 'no-backend', 'the matching rule has no backendRefs', label);

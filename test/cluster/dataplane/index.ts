@@ -119,7 +119,10 @@ export function parseCookies(header: string | undefined): Record<string, string>
 export function requestFrom(req: http.IncomingMessage): DataPlaneRequest {
   const url = new URL(req.url ?? '/', 'http://placeholder');
   const headers: Record<string, string> = {};
-  for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers[k] = Array.isArray(v) ? v[0] : v;
+  for (const [k, v] of Object.entries(req.headers)) {
+    const value = Array.isArray(v) ? v[0] : v;
+    if (value !== undefined) headers[k] = value;
+  }
   const host = (headers.host ?? '').replace(/:\d+$/, '').replace(/^\[(.*)\]$/, '$1').toLowerCase();
   return { method: req.method ?? 'GET', host, path: url.pathname, search: url.search, headers, cookies: parseCookies(headers.cookie) };
 }

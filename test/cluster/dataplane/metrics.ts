@@ -40,8 +40,9 @@ export class RequestMetrics {
     if (!s) this.series.set(key, (s = { labels, count: 0, sum: 0, buckets: DURATION_BUCKETS.map(() => 0) }));
     s.count++;
     s.sum += seconds;
+    const { buckets } = s;
     DURATION_BUCKETS.forEach((le, i) => {
-      if (seconds <= le) s!.buckets[i]++;
+      if (seconds <= le) buckets[i] = (buckets[i] ?? 0) + 1;
     });
   }
 

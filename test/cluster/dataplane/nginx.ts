@@ -168,13 +168,14 @@ export function routeNginx(req: DataPlaneRequest, view: ClusterView, config: Ngi
   const primary = config.upstreams.get(location.upstream) as Upstream;
   const route = `ingress ${location.ingress}`;
   // The monitor's labels: the location's Ingress and Service (the primary's, whoever serves), the canary upstream if it served.
-  const [namespace, ingress] = location.ingress.split('/');
+  const [namespace = '', ingress = ''] = location.ingress.split('/'); // location.ingress is namespace/name
   const metrics: MetricLocation = { host: req.host, path: location.path, namespace, ingress, service: primary.service.name, canary: '' };
   // Without endpoints the upstream has no Lua balancer, so the request never reaches the canary check.
   if (!hasReadyPods(view, primary.service)) {
     return { ...statusDecision(503, 'no-endpoints', `service ${primary.service.namespace}/${primary.service.name} has no ready endpoints`, route), metrics };
   }
-  const canary = primary.alternatives.length ? config.upstreams.get(primary.alternatives[0]) : undefined;
+  const [alternative] = primary.alternatives;
+  const canary = alternative === undefined ? undefined : config.upstreams.get(alternative);
   // A canary upstream without endpoints has no balancer either: balancer.lua falls back to the primary.
   if (canary?.policy && hasReadyPods(view, canary.service) && routesToCanary(canary.policy, req, random)) {
     return { kind: 'service', service: canary.service, path: req.path, route: `ingress ${canary.policy.ingress} (canary)`, noEndpoints: { status: 503, error: 'no-endpoints' }, metrics: { ...metrics, canary: canary.name } };

@@ -88,7 +88,7 @@ export class ConvergingView implements ClusterView {
     const queued = [...this.queue].reverse().find((p) => p.kind === kind && p.key === key);
     const previous = queued ? queued.object : this.objects.get(kind)?.get(key);
     const delay = Math.max(0, this.delayOf(event, previous));
-    const after = this.queue.length ? this.queue[this.queue.length - 1].dueAt : 0;
+    const after = this.queue.at(-1)?.dueAt ?? 0;
     const change: Pending = { dueAt: Math.max(Date.now() + delay, after), kind, key, object: event.type === 'DELETED' ? undefined : event.object };
     if (delay === 0 && this.queue.length === 0) {
       this.apply(change);
@@ -99,14 +99,18 @@ export class ConvergingView implements ClusterView {
   }
 
   private arm(): void {
-    if (!this.queue.length) return;
-    const wait = Math.max(0, this.queue[0].dueAt - Date.now());
+    const [next] = this.queue;
+    if (!next) return;
+    const wait = Math.max(0, next.dueAt - Date.now());
     this.timer = setTimeout(() => this.drain(), wait);
   }
 
   private drain(): void {
     this.timer = undefined;
-    while (this.queue.length && this.queue[0].dueAt <= Date.now()) this.apply(this.queue.shift() as Pending);
+    for (let next = this.queue[0]; next && next.dueAt <= Date.now(); next = this.queue[0]) {
+      this.queue.shift();
+      this.apply(next);
+    }
     if (this.queue.length) this.arm();
     else this.wakeWaiters();
   }
