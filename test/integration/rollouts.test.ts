@@ -1,4 +1,4 @@
-// Issue 11, part 3: rollouts that explain themselves and fail fast. A version that will not become ready
+// Rollouts that explain themselves and fail fast (docs/rollouts.md). A version that will not become ready
 // (crash loop, image that cannot be pulled, missing ConfigMap) fails Deploy with the pod's reason, its
 // Warning events and its last log lines, long before helm's own 10-minute timeout; the release is left
 // failed for OnFailure, which withdraws it with production untouched. A version that is slow but healthy

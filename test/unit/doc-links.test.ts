@@ -95,4 +95,16 @@ describe('documentation links', () => {
     }
     assert.deepEqual(offenders, []);
   });
+  it('no working notes in the code: no TODO or FIXME, no issue numbers or work-log markers', () => {
+    const notes = /\b(TODO|FIXME|XXX|HACK)\b|\bIssue \d+\b|\bCONTRACT\b|foundation work/;
+    const offenders: string[] = [];
+    for (const dir of ['shared', 'tasks', 'scripts', 'test']) {
+      for (const file of walk(path.join(repoRoot, dir), (f) => f.endsWith('.ts') && !f.endsWith('doc-links.test.ts'))) {
+        fs.readFileSync(file, 'utf8').split('\n').forEach((line, i) => {
+          if (notes.test(line)) offenders.push(`${path.relative(repoRoot, file)}:${i + 1}: ${line.trim()}`);
+        });
+      }
+    }
+    assert.deepEqual(offenders, []);
+  });
 });
