@@ -65,6 +65,20 @@ export function productionSlot(state: AppState): Slot | undefined {
   return p && state.slots[p].release ? p : undefined;
 }
 
+/**
+ * A switch that needs two writes (Traffic Manager: enable the new endpoint, then disable the old one) can
+ * be cut between them: both slots then take users at equal weight, and routing alone cannot tell which one
+ * is meant to serve. The record can: when this run's switch to `to` was begun and the other slot still has
+ * users, the switch is completed before anything is confirmed (a one-write router never shows this state).
+ */
+export function finishSwitch(state: AppState, to: Slot): Action[] {
+  const other = otherSlot(to);
+  const rev = revisionOf(state.slots[to]);
+  // Users move only to a revision known good (validated, or served production); otherwise confirm judges it.
+  const good = !!rev && !!knownGood(state.record, rev);
+  return good && state.routing.staging === other && state.routing.stagingPercent > 0 ? [{ do: 'switch', to, from: other }] : [];
+}
+
 /** The known-good slot to route production to when no route serves it: the latest production first, then a validated one. */
 function repairTarget(state: AppState): { slot: Slot; why: string } | undefined {
   const candidates = slots(state)
@@ -255,7 +269,7 @@ export function planPromote(state: AppState, runId: string): PromotePlan {
       // The switch happened but was never confirmed (a crash right after it): confirm now, and move users
       // back to the previous production on the first failure, as the uninterrupted run would have.
       const notes = [`Slot ${ours.slot} serves production but the promotion was never confirmed (an interrupted OnSuccess): confirming it now.`];
-      const actions: Action[] = [{ do: 'settle', why: `production reaches slot ${ours.slot}` }, { do: 'confirm', to: ours.slot, from }, { do: 'end-promotion', to: ours.slot, from }];
+      const actions: Action[] = [...finishSwitch(state, ours.slot), { do: 'settle', why: `production reaches slot ${ours.slot}` }, { do: 'confirm', to: ours.slot, from }, { do: 'end-promotion', to: ours.slot, from }];
       if (retire) actions.push({ do: 'retire', slot: retire });
       return { kind: 'finish', actions, notes, production: ours.slot, retired: retire };
     }

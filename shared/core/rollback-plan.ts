@@ -4,7 +4,7 @@
 // settle, and the rollback is recorded as begun before the one routing write that switches, so a re-run
 // after a crash confirms it or (when the switch never happened) starts it again.
 import { otherSlot, type Slot } from './model';
-import { type Action, type Plan, productionSlot } from './plans';
+import { type Action, finishSwitch, type Plan, productionSlot } from './plans';
 import { knownGood, type Promotion, sameRevision } from './record';
 import { type AppState, describeRelease, revisionOf } from './state';
 
@@ -46,7 +46,7 @@ export function planRollback(state: AppState, runId: string, after: AfterRollbac
         kind: 'finish',
         to: mine.to.slot,
         from,
-        actions: [{ do: 'settle', why: `production reaches slot ${mine.to.slot}` }, { do: 'confirm', to: mine.to.slot, from: back }, { do: 'end-promotion', to: mine.to.slot, from: back }, ...leave(state, from, after)],
+        actions: [...finishSwitch(state, mine.to.slot), { do: 'settle', why: `production reaches slot ${mine.to.slot}` }, { do: 'confirm', to: mine.to.slot, from: back }, { do: 'end-promotion', to: mine.to.slot, from: back }, ...leave(state, from, after)],
         notes: [`Production is on slot ${mine.to.slot} but this run's rollback was never confirmed (an interrupted Rollback): confirming it now.`],
       };
     }

@@ -3,7 +3,7 @@
 import * as assert from 'node:assert/strict';
 import { type Slot, SLOTS } from '../../shared/core/model';
 import { type Action, planDeploy, planPromote, planValidate, planWithdraw, productionSlot } from '../../shared/core/plans';
-import { type AppRecord, knownGood, type Promotion, type Validation, validationOf, promotionTo, everLive } from '../../shared/core/record';
+import { type AppRecord, knownGood, type Promotion, type Validation, validationOf, promotionTo, everLive, sameRevision } from '../../shared/core/record';
 import { type AppState, foreignRelease, revisionOf, slotOfRun } from '../../shared/core/state';
 import { planRollback } from '../../shared/core/rollback-plan';
 import { live, promoted, rev, type SlotSpec, state, validated } from './plan-fixtures';
@@ -109,6 +109,13 @@ describe('plans: OnSuccess', () => {
       { do: 'retire', slot: 'blue' },
     ]);
   });
+  it('killed between the two writes of a two-write switch (Traffic Manager: both endpoints take users): the re-run completes the switch before confirming', () => {
+    const promotion = promoted(rev('green', { run: 'r2' }), 'begun', 'r2', rev('blue', { run: 'r1' }));
+    // Equal weights read as production on green (the earlier endpoint) and 50 % still on blue.
+    const plan = planPromote(state({ production: 'green', staging: 'blue', stagingPercent: 50 }, base, { validations: [validated('green', 'r2', { run: 'r2' })], promotions: [promotion] }), 'r2');
+    assert.deepEqual(kinds(plan.actions), ['switch', 'settle', 'confirm', 'end-promotion', 'retire']);
+    assert.deepEqual(plan.actions[0], { do: 'switch', to: 'green', from: 'blue' });
+  });
   it('confirmed already: only the retirement is left; a re-run after success is a no-op', () => {
     const promotion = promoted(rev('green', { run: 'r2' }), 'confirmed', 'r2', rev('blue', { run: 'r1' }));
     assert.deepEqual(planPromote(state({ production: 'green' }, base, { promotions: [promotion] }), 'r2').actions, [{ do: 'retire', slot: 'blue' }]);
@@ -176,6 +183,14 @@ describe('plans: Rollback', () => {
     assert.deepEqual(kinds(planRollback(switched, 'r9', 'stage').actions), ['settle', 'confirm', 'end-promotion', 'expose', 'settle']);
     const done = state({ production: 'blue', staging: 'green' }, { blue: { run: 'r1' }, green: { run: 'r2' } }, { ...given.record, promotions: [{ ...begun, state: 'confirmed' }, ...given.record.promotions] });
     assert.deepEqual(planRollback(done, 'r9', 'stage').actions, []);
+  });
+  it('re-run after a kill between the two writes of a Traffic Manager switch (both endpoints take users): completes the switch, then confirms', () => {
+    // Seen under load: the kept slot's endpoint is the older one, so equal weights read as production on it
+    // while half the users are still on the slot rolled back from; confirming without the switch failed.
+    const given = kept();
+    const begun = { ...promoted(rev('blue', { run: 'r1' }), 'begun', 'r9', rev('green', { run: 'r2' })), rollback: true };
+    const half = state({ production: 'blue', staging: 'green', stagingPercent: 50 }, { blue: { run: 'r1' }, green: { run: 'r2' } }, { ...given.record, promotions: [begun, ...given.record.promotions] });
+    assert.deepEqual(kinds(planRollback(half, 'r9', 'remove').actions), ['switch', 'settle', 'confirm', 'end-promotion', 'retire']);
   });
   it('the version rolled back from is never known good again, and is validated again before a new promotion', () => {
     const given = kept();
@@ -267,10 +282,15 @@ function checkPlan(given: AppState, run: string, actions: Action[], task: string
       const s = given.slots[movesUsersTo];
       const good = s.release && knownGood(given.record, revisionOf(s)!);
       const mineValidated = s.release && validationOf(given.record, revisionOf(s)!, run) && promotionTo(given.record, revisionOf(s)!, run)?.state !== 'rolledBack';
-      assert.ok(validatedHere.has(movesUsersTo) || (a.do !== 'switch' && good) || (a.do === 'switch' && mineValidated), `${a.do} moves users to unproven slot ${movesUsersTo}: ${where()}`);
+      // A switch this run began before (cut between the two writes of a two-write switch) is completed to a known-good slot.
+      const resumed = a.do === 'switch' && s.release && given.record.promotions.some((p) => p.run === run && p.state === 'begun' && sameRevision(p.to, revisionOf(s)!));
+      assert.ok(validatedHere.has(movesUsersTo) || (a.do !== 'switch' && good) || (a.do === 'switch' && (mineValidated || (resumed && good))), `${a.do} moves users to unproven slot ${movesUsersTo}: ${where()}`);
     }
     if (a.do === 'go-live') assert.ok(!everLive(given.record), `go-live of an app that served users before: ${where()}`);
-    if (a.do === 'switch') assert.ok(actions.slice(0, i).some((b) => b.do === 'begin-promotion' && b.to === a.to), `switch without begin-promotion: ${where()}`);
+    if (a.do === 'switch') {
+      const begunBefore = given.record.promotions.some((p) => p.run === run && p.state === 'begun' && p.to.slot === a.to && given.slots[a.to].release && sameRevision(p.to, revisionOf(given.slots[a.to])!));
+      assert.ok(begunBefore || actions.slice(0, i).some((b) => b.do === 'begin-promotion' && b.to === a.to), `switch without begin-promotion: ${where()}`);
+    }
     if (a.do === 'retire' && task === 'OnSuccess') assert.ok(a.slot !== slotOfRun(given, run)?.slot, `retire of this run's own slot: ${where()}`);
     if (a.do === 'switch' || a.do === 'restore' || a.do === 'repair-route' || a.do === 'go-live') production = a.do === 'repair-route' || a.do === 'go-live' ? a.slot : a.to;
     if (a.do === 'settle') settledSinceWrite = true;

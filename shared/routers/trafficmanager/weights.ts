@@ -57,8 +57,10 @@ export const hadUsers = (e: EndpointState | undefined) => !!e && (e.enabled || e
 /** Who serves, read from the two slot endpoints (see the file comment for the encoding). */
 export function routingOf(endpoints: SlotEndpoints): Routing {
   const enabled = SLOTS.flatMap((slot) => (endpoints[slot]?.enabled ? [{ slot, e: endpoints[slot] as EndpointState }] : []));
-  // Equal weights only follow a task that died between the two writes of a switch; either reading
-  // keeps users served, and the earlier endpoint is the one that was production before.
+  // Equal weights only follow a task that died between the two writes of a switch; either reading keeps
+  // users served. The earlier endpoint is read as production, which is not always the one that served
+  // before (a kept slot's endpoint is older); the plans complete the switch from the app's record
+  // (plans.ts finishSwitch), so nothing depends on this reading being right.
   const [first, second] = [...enabled].sort((a, b) => b.e.weight - a.e.weight || a.e.order - b.e.order);
   if (first && second) {
     return { production: first.slot, staging: second.slot, stagingPercent: shareOf(first.e.weight, second.e.weight) };
