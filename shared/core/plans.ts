@@ -65,6 +65,9 @@ export function productionSlot(state: AppState): Slot | undefined {
   return p && state.slots[p].release ? p : undefined;
 }
 
+/** The slot is on the staging route with a share of real users. */
+const takesUsers = (state: AppState, slot: Slot) => state.routing.staging === slot && state.routing.stagingPercent > 0;
+
 /**
  * A switch that needs two writes (Traffic Manager: enable the new endpoint, then disable the old one) can
  * be cut between them: both slots then take users at equal weight, and routing alone cannot tell which one
@@ -76,7 +79,7 @@ export function finishSwitch(state: AppState, to: Slot): Action[] {
   const rev = revisionOf(state.slots[to]);
   // Users move only to a revision known good (validated, or served production); otherwise confirm judges it.
   const good = !!rev && !!knownGood(state.record, rev);
-  return good && state.routing.staging === other && state.routing.stagingPercent > 0 ? [{ do: 'switch', to, from: other }] : [];
+  return good && takesUsers(state, other) ? [{ do: 'switch', to, from: other }] : [];
 }
 
 /** The known-good slot to route production to when no route serves it: the latest production first, then a validated one. */
@@ -176,7 +179,7 @@ export function planDeploy(state: AppState, runId: string): DeployPlan {
 
   const target = otherSlot(serving);
   const current = state.slots[target];
-  if (routing.staging === target && routing.stagingPercent > 0) actions.push({ do: 'withdraw-users', slot: target });
+  if (takesUsers(state, target)) actions.push({ do: 'withdraw-users', slot: target });
   if (current.release && current.release.status !== 'deployed') {
     notes.push(`Slot ${target} holds ${describeRelease(current)}: removing it before installing the new version.`);
     actions.push({ do: 'remove', slot: target });
@@ -340,7 +343,7 @@ export function planWithdraw(state: AppState, runId: string, keep: boolean): Wit
     return { kind: 'nothing', actions: [], notes: [`Slot ${ours.slot} holds this run's ${describeRelease(ours)}, which served production; OnFailure withdraws only a release that never served users.`] };
   }
   const actions: Action[] = [];
-  if (state.routing.staging === ours.slot && state.routing.stagingPercent > 0) actions.push({ do: 'withdraw-users', slot: ours.slot });
+  if (takesUsers(state, ours.slot)) actions.push({ do: 'withdraw-users', slot: ours.slot });
   actions.push(end);
   return { kind: 'withdraw', slot: ours.slot, actions, notes: [] };
 }
