@@ -264,6 +264,11 @@ function checkPlan(given: AppState, run: string, actions: Action[], task: string
   let production = productionSlot(given);
   const validatedHere = new Set<Slot>();
   let settledSinceWrite = true;
+  // A switch this run began before (and was cut between the two writes of a two-write switch).
+  const begunByRun = (slot: Slot) => {
+    const s = given.slots[slot];
+    return !!s.release && given.record.promotions.some((p) => p.run === run && p.state === 'begun' && p.to.slot === slot && sameRevision(p.to, revisionOf(s)!));
+  };
   for (const [i, a] of actions.entries()) {
     // Production (by routing) is never installed over, removed or retired.
     if (a.do === 'install' || a.do === 'remove' || a.do === 'retire' || a.do === 'unroute') {
@@ -282,15 +287,12 @@ function checkPlan(given: AppState, run: string, actions: Action[], task: string
       const s = given.slots[movesUsersTo];
       const good = s.release && knownGood(given.record, revisionOf(s)!);
       const mineValidated = s.release && validationOf(given.record, revisionOf(s)!, run) && promotionTo(given.record, revisionOf(s)!, run)?.state !== 'rolledBack';
-      // A switch this run began before (cut between the two writes of a two-write switch) is completed to a known-good slot.
-      const resumed = a.do === 'switch' && s.release && given.record.promotions.some((p) => p.run === run && p.state === 'begun' && sameRevision(p.to, revisionOf(s)!));
+      // A switch this run began before is completed only to a known-good slot.
+      const resumed = a.do === 'switch' && begunByRun(movesUsersTo);
       assert.ok(validatedHere.has(movesUsersTo) || (a.do !== 'switch' && good) || (a.do === 'switch' && (mineValidated || (resumed && good))), `${a.do} moves users to unproven slot ${movesUsersTo}: ${where()}`);
     }
     if (a.do === 'go-live') assert.ok(!everLive(given.record), `go-live of an app that served users before: ${where()}`);
-    if (a.do === 'switch') {
-      const begunBefore = given.record.promotions.some((p) => p.run === run && p.state === 'begun' && p.to.slot === a.to && given.slots[a.to].release && sameRevision(p.to, revisionOf(given.slots[a.to])!));
-      assert.ok(begunBefore || actions.slice(0, i).some((b) => b.do === 'begin-promotion' && b.to === a.to), `switch without begin-promotion: ${where()}`);
-    }
+    if (a.do === 'switch') assert.ok(begunByRun(a.to) || actions.slice(0, i).some((b) => b.do === 'begin-promotion' && b.to === a.to), `switch without begin-promotion: ${where()}`);
     if (a.do === 'retire' && task === 'OnSuccess') assert.ok(a.slot !== slotOfRun(given, run)?.slot, `retire of this run's own slot: ${where()}`);
     if (a.do === 'switch' || a.do === 'restore' || a.do === 'repair-route' || a.do === 'go-live') production = a.do === 'repair-route' || a.do === 'go-live' ? a.slot : a.to;
     if (a.do === 'settle') settledSinceWrite = true;
